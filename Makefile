@@ -1,0 +1,55 @@
+# Chợ Nổi: `make run` serves the site with demo data, `make test` runs the tests.
+# Both create (or reuse) the virtual environment in .venv first.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+PYTEST_ARGS ?=
+
+.PHONY: run test lint messages check-messages bench clean help
+
+help:
+	@echo "make run    serve http://127.0.0.1:8000 with a worker, the scheduler and demo data"
+	@echo "make test   run the whole test suite (PYTEST_ARGS=... to narrow it)"
+	@echo "make lint   ruff check"
+	@echo "make messages        refresh the translation catalogues (needs gettext)"
+	@echo "make check-messages  fail on untranslated or fuzzy catalogue entries"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Stamps record which requirements are installed; editing a requirements file reinstalls.
+$(VENV)/.run-installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.run-installed
+
+run: $(VENV)/.run-installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py rundev
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+
+messages: $(VENV)/.dev-installed
+	$(PY) manage.py makemessages --locale vi --locale en --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete
+	$(PY) scripts/i18n.py fill-en
+	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+check-messages: $(VENV)/.dev-installed
+	$(PY) scripts/i18n.py check
+
+bench: $(VENV)/.dev-installed
+	@echo "No benchmarks yet: they arrive with the catalogue (issue #4) and later issues."
+
+clean:
+	rm -rf $(VENV) var

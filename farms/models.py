@@ -1,0 +1,1 @@
+"""Models of the farms app (filled from a later issue on)."""

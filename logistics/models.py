@@ -1,0 +1,1 @@
+"""Models of the logistics app (filled from a later issue on)."""

@@ -1,0 +1,96 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from marketplace.geo.models import Ward
+
+from ..models import SELF_SERVICE_ROLES, Role, User
+
+
+class RegisterSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    full_name = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=[(r.value, r.label) for r in SELF_SERVICE_ROLES])
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    privacy_consent = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text=_(
+            "The user accepted the privacy notice. API clients must show the notice before "
+            "registering; sending false refuses the sign-up."
+        ),
+    )
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    wards = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "phone",
+            "full_name",
+            "email",
+            "role",
+            "city_wide",
+            "wards",
+            "date_joined",
+        ]
+        read_only_fields = fields
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=150, required=False)
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(write_only=True)
+    new_password = serializers.CharField(write_only=True)
+
+
+class PasswordConfirmSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True)
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+    code = serializers.RegexField(r"^\d{6}$", max_length=6)
+    new_password = serializers.CharField(write_only=True)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class StaffUserCreateSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+    password = serializers.CharField(write_only=True)
+    full_name = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    city_wide = serializers.BooleanField(required=False, default=False)
+    wards = serializers.SlugRelatedField(
+        slug_field="code", many=True, queryset=Ward.objects.all(), required=False, default=list
+    )
+
+    def validate(self, attrs):
+        if attrs["role"] == Role.OFFICIAL and not attrs["city_wide"] and not attrs["wards"]:
+            raise serializers.ValidationError(
+                {"wards": [_("Give an official at least one ward, or city-wide scope.")]}
+            )
+        return attrs

@@ -1,0 +1,75 @@
+"""Page forms; they parse input and leave the rules to services."""
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role
+
+PHONE_WIDGET = forms.TextInput(
+    attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "0912 345 678"}
+)
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(label=_("Phone number"), max_length=32, widget=PHONE_WIDGET)
+
+    error_messages = {
+        "invalid_login": _("Wrong phone number or password."),
+        "inactive": _("This account is not active."),
+    }
+
+
+class SignupForm(forms.Form):
+    role = forms.ChoiceField(
+        label=_("I want to"),
+        choices=[(Role.BUYER, _("Buy produce")), (Role.FARMER, _("Sell my farm's produce"))],
+        widget=forms.RadioSelect,
+        initial=Role.BUYER,
+    )
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    phone = forms.CharField(label=_("Phone number"), max_length=32, widget=PHONE_WIDGET)
+    email = forms.EmailField(label=_("Email (optional)"), required=False)
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    privacy_consent = forms.BooleanField(
+        label=_("I have read and accept the privacy notice"), required=False
+    )
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """Show a service's field messages next to the matching fields."""
+        for field, messages in exc.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    email = forms.EmailField(label=_("Email (optional)"), required=False)
+
+
+class PasswordResetRequestForm(forms.Form):
+    phone = forms.CharField(label=_("Phone number"), max_length=32, widget=PHONE_WIDGET)
+
+
+class PasswordResetCodeForm(forms.Form):
+    phone = forms.CharField(label=_("Phone number"), max_length=32, widget=PHONE_WIDGET)
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+    new_password = forms.CharField(
+        label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    add_service_errors = SignupForm.add_service_errors
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    add_service_errors = SignupForm.add_service_errors

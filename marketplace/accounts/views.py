@@ -1,0 +1,167 @@
+"""Account pages: sign-up, login, password reset, profile, data export, deletion."""
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import (
+    DeleteAccountForm,
+    LoginForm,
+    PasswordResetCodeForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    SignupForm,
+)
+from .models import Role
+from .selectors import user_data_export
+
+ROLE_HOME = {
+    Role.BUYER: "home",
+    Role.FARMER: "farmer-home",
+    Role.OFFICIAL: "official-home",
+    Role.COURIER: "courier-home",
+    Role.STAFF: "admin:index",
+}
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_register(**form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to Chợ Nổi!"))
+            return redirect("accounts:home")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("home")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:account")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your password has been changed."))
+        return super().form_valid(form)
+
+
+def password_reset_request(request):
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        phone = form.cleaned_data["phone"]
+        services.password_reset_request(phone=phone)
+        # Answer the same whether the number has an account, an email, or neither.
+        messages.info(
+            request,
+            _(
+                "If an account uses this number, we have sent a reset link to its email "
+                "or a code by SMS."
+            ),
+        )
+        query = urlencode({"phone": phone})
+        return redirect(f"{reverse('accounts:password_reset_code')}?{query}")
+    return render(request, "accounts/password_reset_request.html", {"form": form})
+
+
+def password_reset_code(request):
+    form = PasswordResetCodeForm(
+        request.POST or None, initial={"phone": request.GET.get("phone", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset_with_code(**form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Your password has been reset. You can log in now."))
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_code.html", {"form": form})
+
+
+class PasswordResetLinkView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_link.html"
+    success_url = reverse_lazy("accounts:login")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your password has been reset. You can log in now."))
+        return super().form_valid(form)
+
+
+@login_required
+def home(request):
+    """Send each role to its own start page."""
+    return redirect(ROLE_HOME.get(request.user.role, "home"))
+
+
+@login_required
+def account(request):
+    form = ProfileForm(
+        request.POST or None,
+        initial={"full_name": request.user.full_name, "email": request.user.email},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update_profile(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            SignupForm.add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your details have been saved."))
+            return redirect("accounts:account")
+    return render(
+        request,
+        "accounts/account.html",
+        {"form": form, "delete_form": DeleteAccountForm()},
+    )
+
+
+@login_required
+def export(request):
+    data = user_data_export(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="cho-noi-data-{stamp}.json"'
+    return response
+
+
+@login_required
+def delete(request):
+    form = DeleteAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_delete(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            logout(request)
+            messages.success(request, _("Your account has been deleted."))
+            return redirect("home")
+    return render(request, "accounts/delete.html", {"form": form})

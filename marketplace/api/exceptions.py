@@ -1,0 +1,33 @@
+"""API errors in one shape: DRF's field messages for 400, `{detail, code, …}` for the rest."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    """409: the request is valid but the current state (stock, status) forbids it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+    def __init__(self, detail=None, code=None, **extra):
+        super().__init__(detail, code)
+        self.extra = extra
+
+
+def exception_handler(exc, context):
+    # Services raise Django's ValidationError; the API answers it as DRF's 400.
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(response.data, dict) and "detail" in response.data:
+        code = getattr(exc, "get_codes", lambda: None)()
+        if isinstance(code, str):
+            response.data.setdefault("code", code)
+    if isinstance(exc, Conflict):
+        response.data.update(exc.extra)
+    return response

@@ -1,0 +1,18 @@
+"""The Celery app and the periodic schedule."""
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+
+app = Celery("marketplace")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "purge-expired-password-reset-codes": {
+        "task": "accounts.purge_expired_reset_codes",
+        "schedule": crontab(minute=17),
+    },
+}

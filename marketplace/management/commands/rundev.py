@@ -1,0 +1,62 @@
+"""Serve the site with a Celery worker and one beat scheduler beside it; Ctrl-C stops all."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server, a Celery worker and the periodic scheduler together."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+
+    def handle(self, *args, **opts):
+        python = sys.executable
+        var = settings.VAR_DIR
+        commands = {
+            "web": [python, "manage.py", "runserver", opts["addr"], "--noreload"],
+            "worker": [
+                python, "-m", "celery", "-A", "marketplace", "worker",
+                "--loglevel=INFO", "--concurrency=2", "--without-gossip", "--without-mingle",
+                "--hostname", "worker@%h",
+            ],
+            "beat": [
+                python, "-m", "celery", "-A", "marketplace", "beat", "--loglevel=INFO",
+                "--schedule", str(var / "celerybeat-schedule"),
+                "--pidfile", str(var / "celerybeat.pid"),
+            ],
+        }
+        # A beat pidfile left by a killed run would stop the scheduler from starting.
+        (var / "celerybeat.pid").unlink(missing_ok=True)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+        self.stdout.write(
+            self.style.SUCCESS(f"\nChợ Nổi is running at http://{opts['addr']}/  (Ctrl-C stops all)\n")
+        )
+        code = 0
+        try:
+            while True:
+                for name, proc in procs.items():
+                    if proc.poll() is not None:
+                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping the rest.")
+                        code = proc.returncode or 1
+                        raise KeyboardInterrupt
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        sys.exit(code)

@@ -1,0 +1,40 @@
+"""Site-wide pages: home, health, and each role's start page."""
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from marketplace.accounts.decorators import role_required
+from marketplace.accounts.models import Role
+
+from .health import broker_status, database_status
+
+
+def home(request):
+    return render(request, "home.html")
+
+
+@never_cache
+def healthz(request):
+    """Answer 200 when the database and the broker answer, else 503 naming the failing part."""
+    parts = {"database": database_status(), "broker": broker_status()}
+    healthy = all(value == "ok" for value in parts.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **parts}, status=200 if healthy else 503)
+
+
+def privacy(request):
+    return render(request, "privacy.html")
+
+
+@role_required(Role.FARMER)
+def farmer_home(request):
+    return render(request, "roles/farmer.html")
+
+
+@role_required(Role.OFFICIAL)
+def official_home(request):
+    return render(request, "roles/official.html", {"wards": request.user.wards.all()})
+
+
+@role_required(Role.COURIER)
+def courier_home(request):
+    return render(request, "roles/courier.html")

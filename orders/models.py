@@ -1,0 +1,1 @@
+"""Models of the orders app (filled from a later issue on)."""

@@ -1,0 +1,109 @@
+"""Shared fixtures and the rules for tests that need real servers.
+
+Tests marked `postgres` or `redis` are skipped with a reason when the server is not
+reachable on a developer's machine; in CI (CI=true) they are never skipped.
+"""
+import itertools
+import json
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.services import token_for, user_create
+from marketplace.celery import app as celery_app
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+TEST_PASSWORD = "an-honest-test-password"
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config):
+    # Unit tests run tasks in-process; tests marked `worker` start a real worker instead.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        message = (
+            "needs PostgreSQL: run DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make test"
+        )
+        if IN_CI:
+            pytest.fail("CI must run PostgreSQL tests with DATABASE_URL set; " + message)
+        pytest.skip(message)
+    if item.get_closest_marker("redis") and not _reachable(REDIS_URL):
+        message = f"needs Redis at {REDIS_URL}: start redis-server or set REDIS_URL"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Hashing strength is not under test; a fast hasher keeps the suite quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def sms_outbox(settings, tmp_path):
+    """Route SMS to a file and return a reader of the messages sent so far."""
+    path = tmp_path / "sms.jsonl"
+    settings.SMS_BACKEND = "marketplace.notifications.sms.FileSMSBackend"
+    settings.SMS_FILE_PATH = path
+
+    class Outbox:
+        def messages(self) -> list[dict]:
+            if not path.exists():
+                return []
+            return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+    return Outbox()
+
+
+_phones = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user of a role with a fresh phone number (0912 0xx xxx) and TEST_PASSWORD."""
+
+    def make(role=Role.BUYER, **fields):
+        fields.setdefault("phone", f"0912{next(_phones):06d}")
+        fields.setdefault("full_name", f"Test {role}")
+        fields.setdefault("password", TEST_PASSWORD)
+        if role == Role.OFFICIAL and "wards" not in fields:
+            fields.setdefault("city_wide", True)
+        return user_create(role=role, privacy_consent=True, **fields)
+
+    return make
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    """Return an API client authenticated with the user's token."""
+
+    def client_for(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user=user)}")
+        return client
+
+    return client_for
