@@ -213,6 +213,8 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 BROKER_FOLDER = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    for _folder in ("queue", "control"):
+        (BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_FOLDER / "queue"),
         "data_folder_out": str(BROKER_FOLDER / "queue"),

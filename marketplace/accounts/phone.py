@@ -1,4 +1,6 @@
 """Vietnamese mobile numbers: one canonical form for login and lockout keys."""
+import re
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -6,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 INVALID_PHONE = _(
     "Enter a Vietnamese mobile number, for example 0912 345 678 or +84 912 345 678."
 )
+# Digits and the separators people type; phonenumbers would read letters as a keypad (abc → 222).
+_PHONE_CHARACTERS = re.compile(r"\+?[\d\s.\-()]+")
 _MOBILE_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
@@ -19,7 +23,7 @@ def normalize_phone(raw: str) -> str:
     ValidationError for anything that is not a valid Vietnamese mobile number.
     """
     text = (raw or "").strip()
-    if not text or len(text) > 32:
+    if not text or len(text) > 32 or not _PHONE_CHARACTERS.fullmatch(text):
         raise ValidationError(INVALID_PHONE, code="invalid_phone")
     digits = "".join(ch for ch in text if ch.isdigit())
     # "84912345678" without a plus is the international form too.

@@ -1,5 +1,5 @@
 """Accounts API: register, token, me, export, deletion, password reset, staff user admin."""
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -54,6 +54,8 @@ class TokenView(APIView):
                 {"non_field_errors": [_("Wrong phone number or password.")]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        # A token is a login: axes resets the failure count, Django records last_login.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response({"token": services.token_for(user=user)})
 
 

@@ -38,25 +38,29 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"\nChợ Nổi is running at http://{opts['addr']}/  (Ctrl-C stops all)\n")
         )
+        stopping = []
+        # Ctrl-C reaches every child too; remember it so their exits are not failures.
+        signal.signal(signal.SIGINT, lambda *_: stopping.append(signal.SIGINT))
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(signal.SIGTERM))
         code = 0
-        try:
-            while True:
-                for name, proc in procs.items():
-                    if proc.poll() is not None:
-                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping the rest.")
-                        code = proc.returncode or 1
-                        raise KeyboardInterrupt
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for proc in procs.values():
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            for proc in procs.values():
-                try:
-                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        while not stopping:
+            exited = [name for name, proc in procs.items() if proc.poll() is not None]
+            if exited:
+                time.sleep(1)  # a Ctrl-C may still be arriving
+                if not stopping:
+                    name = exited[0]
+                    self.stderr.write(f"{name} exited with {procs[name].returncode}; stopping the rest.")
+                    code = procs[name].returncode or 1
+                break
+            time.sleep(0.3)
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.stdout.write("Stopped.")
         sys.exit(code)
