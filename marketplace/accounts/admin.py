@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -32,9 +33,22 @@ class UserCreationForm(forms.ModelForm):
         return user
 
 
+class UserChangeForm(BaseUserChangeForm):
+    class Meta(BaseUserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+    def clean_phone(self):
+        phone = normalize_phone(self.cleaned_data["phone"])
+        if User.objects.filter(phone=phone).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(_("An account with this phone number already exists."))
+        return phone
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     add_form = UserCreationForm
+    form = UserChangeForm
     ordering = ["-date_joined"]
     list_display = ["phone", "full_name", "role", "is_active", "date_joined"]
     list_filter = ["role", "is_active", "city_wide"]

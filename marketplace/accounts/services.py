@@ -203,21 +203,22 @@ def password_reset_with_code(*, phone: str, code: str, new_password: str) -> Use
         )
         if reset is None or not reset.is_usable():
             raise ValidationError({"code": [str(INVALID_CODE)]})
-        if not check_password((code or "").strip(), reset.code_hash):
-            reset.attempts += 1
-            reset.save(update_fields=["attempts"])
-            raise ValidationError({"code": [str(INVALID_CODE)]})
-        user = reset.user
-        try:
-            password_validation.validate_password(new_password, user)
-        except ValidationError as exc:
-            raise ValidationError({"new_password": exc.messages}) from None
-        reset.used_at = timezone.now()
-        reset.save(update_fields=["used_at"])
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        Token.objects.filter(user=user).delete()
-    return user
+        if check_password((code or "").strip(), reset.code_hash):
+            user = reset.user
+            try:
+                password_validation.validate_password(new_password, user)
+            except ValidationError as exc:
+                raise ValidationError({"new_password": exc.messages}) from None
+            reset.used_at = timezone.now()
+            reset.save(update_fields=["used_at"])
+            user.set_password(new_password)
+            user.save(update_fields=["password"])
+            Token.objects.filter(user=user).delete()
+            return user
+        reset.attempts += 1
+        reset.save(update_fields=["attempts"])
+    # Raised after the block commits: raising inside it would roll back the counted try.
+    raise ValidationError({"code": [str(INVALID_CODE)]})
 
 
 def password_reset_codes_purge(*, older_than: timedelta = timedelta(days=1)) -> int:
