@@ -141,7 +141,9 @@ def token_revoke(*, user: User) -> None:
 def password_reset_request(*, phone: str) -> str | None:
     """Send a reset link by email, or a code by SMS when the account has no email.
 
-    Return "email", "sms" or None (no such account); callers must not reveal which.
+    Return "email", "sms" or None (no such account, or the SMS limit reached);
+    callers must not reveal which. SMS codes are limited per account (one a minute,
+    PASSWORD_RESET_SMS_PER_HOUR an hour) so nobody can flood a number with texts.
     """
     normalized = normalize_phone_or_none(phone)
     user = (
@@ -166,6 +168,13 @@ def password_reset_request(*, phone: str) -> str | None:
             % {"link": link},
         )
         return "email"
+    now = timezone.now()
+    recent = PasswordResetCode.objects.filter(user=user, created_at__gt=now - timedelta(hours=1))
+    if (
+        recent.count() >= settings.PASSWORD_RESET_SMS_PER_HOUR
+        or recent.filter(created_at__gt=now - timedelta(minutes=1)).exists()
+    ):
+        return None
     code = f"{secrets.randbelow(1_000_000):06d}"
     with transaction.atomic():
         # A new code replaces any earlier one.

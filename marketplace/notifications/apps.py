@@ -8,8 +8,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        from marketplace.accounts.hooks import register_export_section
+        from marketplace.accounts.hooks import register_export_section, user_anonymised
 
         from .selectors import notifications_export
+        from .services import notifications_delete_for_user
 
         register_export_section("notifications", notifications_export)
+        user_anonymised.connect(notifications_delete_for_user, dispatch_uid="notifications-anonymise")

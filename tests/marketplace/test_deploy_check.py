@@ -1,0 +1,53 @@
+"""The production profile passes Django's deployment checks and refuses to start without a secret."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(tmp_path, *args, **env_overrides) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_ENV": "production", "VAR_DIR": str(tmp_path)}
+    # Leave the production defaults alone: a developer's DEBUG=1 must not leak in.
+    for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"):
+        env.pop(name, None)
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_finds_no_issues(tmp_path):
+    result = run_manage(
+        tmp_path,
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="cho-noi.example",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "no issues" in output
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = run_manage(tmp_path, "check", ALLOWED_HOSTS="cho-noi.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_an_empty_secret_key(tmp_path):
+    result = run_manage(tmp_path, "check", SECRET_KEY="", ALLOWED_HOSTS="cho-noi.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
