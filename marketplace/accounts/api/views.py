@@ -7,6 +7,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.api import validated
+
 from .. import services
 from ..models import Role
 from ..permissions import role_permission
@@ -20,9 +22,8 @@ class RegisterView(APIView):
 
     @extend_schema(request=s.RegisterSerializer, responses={201: s.UserSerializer})
     def post(self, request):
-        data = s.RegisterSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
+        data = validated(s.RegisterSerializer, request)
+        user = services.user_register(**data)
         return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -41,13 +42,12 @@ class TokenView(APIView):
         },
     )
     def post(self, request):
-        data = s.TokenRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(s.TokenRequestSerializer, request)
         # Axes counts failures on the Django request, keyed by the normalised phone.
         user = authenticate(
             request._request,
-            username=data.validated_data["phone"],
-            password=data.validated_data["password"],
+            username=data["phone"],
+            password=data["password"],
         )
         if user is None or not user.is_active:
             return Response(
@@ -73,9 +73,8 @@ class MeView(APIView):
 
     @extend_schema(request=s.MeUpdateSerializer, responses=s.UserSerializer)
     def patch(self, request):
-        data = s.MeUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        user = services.user_update_profile(user=request.user, **data.validated_data)
+        data = validated(s.MeUpdateSerializer, request, partial=True)
+        user = services.user_update_profile(user=request.user, **data)
         return Response(s.UserSerializer(user).data)
 
 
@@ -90,18 +89,16 @@ class MeDeleteView(APIView):
 
     @extend_schema(request=s.PasswordConfirmSerializer, responses={204: None})
     def post(self, request):
-        data = s.PasswordConfirmSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.user_delete(user=request.user, **data.validated_data)
+        data = validated(s.PasswordConfirmSerializer, request)
+        services.user_delete(user=request.user, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MePasswordView(APIView):
     @extend_schema(request=s.PasswordChangeSerializer, responses={204: None})
     def post(self, request):
-        data = s.PasswordChangeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.user_change_password(user=request.user, **data.validated_data)
+        data = validated(s.PasswordChangeSerializer, request)
+        services.user_change_password(user=request.user, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -113,9 +110,8 @@ class PasswordResetView(APIView):
 
     @extend_schema(request=s.PasswordResetRequestSerializer, responses={202: s.DetailSerializer})
     def post(self, request):
-        data = s.PasswordResetRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.password_reset_request(phone=data.validated_data["phone"])
+        data = validated(s.PasswordResetRequestSerializer, request)
+        services.password_reset_request(phone=data["phone"])
         # The same answer whether or not the number has an account.
         return Response(
             {
@@ -134,9 +130,8 @@ class PasswordResetConfirmView(APIView):
 
     @extend_schema(request=s.PasswordResetConfirmSerializer, responses={200: s.DetailSerializer})
     def post(self, request):
-        data = s.PasswordResetConfirmSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.password_reset_with_code(**data.validated_data)
+        data = validated(s.PasswordResetConfirmSerializer, request)
+        services.password_reset_with_code(**data)
         return Response({"detail": _("Your password has been reset. You can log in now.")})
 
 
@@ -157,7 +152,6 @@ class StaffUserListView(generics.ListCreateAPIView):
 
     @extend_schema(request=s.StaffUserCreateSerializer, responses={201: s.UserSerializer})
     def post(self, request, *args, **kwargs):
-        data = s.StaffUserCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = services.user_create(**data.validated_data)
+        data = validated(s.StaffUserCreateSerializer, request)
+        user = services.user_create(**data)
         return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)

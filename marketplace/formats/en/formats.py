@@ -1,13 +1,17 @@
-# English pages for people in Vietnam: day first, as on Vietnamese documents.
-DATE_FORMAT = "d/m/Y"
-SHORT_DATE_FORMAT = "d/m/Y"
-DATETIME_FORMAT = "H:i d/m/Y"
-SHORT_DATETIME_FORMAT = "H:i d/m/Y"
-TIME_FORMAT = "H:i"
-MONTH_DAY_FORMAT = "d/m"
-YEAR_MONTH_FORMAT = "m/Y"
+# English pages for people in Vietnam: dates day first as on Vietnamese documents,
+# English number separators.
+from marketplace.formats.vi.formats import (  # noqa: F401
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    FIRST_DAY_OF_WEEK,
+    MONTH_DAY_FORMAT,
+    NUMBER_GROUPING,
+    SHORT_DATE_FORMAT,
+    SHORT_DATETIME_FORMAT,
+    TIME_FORMAT,
+    YEAR_MONTH_FORMAT,
+)
+
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
-NUMBER_GROUPING = 3
-FIRST_DAY_OF_WEEK = 1
