@@ -20,7 +20,14 @@ class LoginForm(AuthenticationForm):
     }
 
 
-class SignupForm(forms.Form):
+class ServiceErrorsMixin:
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """Show a service's field messages next to the matching fields."""
+        for field, messages in exc.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)
+
+
+class SignupForm(ServiceErrorsMixin, forms.Form):
     role = forms.ChoiceField(
         label=_("I want to"),
         choices=[(Role.BUYER, _("Buy produce")), (Role.FARMER, _("Sell my farm's produce"))],
@@ -37,13 +44,8 @@ class SignupForm(forms.Form):
         label=_("I have read and accept the privacy notice"), required=False
     )
 
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """Show a service's field messages next to the matching fields."""
-        for field, messages in exc.message_dict.items():
-            self.add_error(field if field in self.fields else None, messages)
 
-
-class ProfileForm(forms.Form):
+class ProfileForm(ServiceErrorsMixin, forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     email = forms.EmailField(label=_("Email (optional)"), required=False)
 
@@ -52,7 +54,7 @@ class PasswordResetRequestForm(forms.Form):
     phone = forms.CharField(label=_("Phone number"), max_length=32, widget=PHONE_WIDGET)
 
 
-class PasswordResetCodeForm(forms.Form):
+class PasswordResetCodeForm(ServiceErrorsMixin, forms.Form):
     phone = forms.CharField(label=_("Phone number"), max_length=32, widget=PHONE_WIDGET)
     code = forms.CharField(
         label=_("Code from the SMS"),
@@ -63,13 +65,9 @@ class PasswordResetCodeForm(forms.Form):
         label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
-    add_service_errors = SignupForm.add_service_errors
 
-
-class DeleteAccountForm(forms.Form):
+class DeleteAccountForm(ServiceErrorsMixin, forms.Form):
     password = forms.CharField(
         label=_("Your password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-
-    add_service_errors = SignupForm.add_service_errors

@@ -130,7 +130,7 @@ def account(request):
         try:
             services.user_update_profile(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            SignupForm.add_service_errors(form, exc)
+            form.add_service_errors(exc)
         else:
             messages.success(request, _("Your details have been saved."))
             return redirect("accounts:account")
