@@ -1,12 +1,12 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import password_validation
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
-from .phone import normalize_phone
+from .services import phone_normalize_unique
 
 
 class UserCreationForm(forms.ModelForm):
@@ -19,10 +19,12 @@ class UserCreationForm(forms.ModelForm):
         fields = ["phone", "full_name", "email", "role", "city_wide"]
 
     def clean_phone(self):
-        phone = normalize_phone(self.cleaned_data["phone"])
-        if User.objects.filter(phone=phone).exists():
-            raise ValidationError(_("An account with this phone number already exists."))
-        return phone
+        return phone_normalize_unique(self.cleaned_data["phone"])
+
+    def clean_password1(self):
+        password = self.cleaned_data["password1"]
+        password_validation.validate_password(password)
+        return password
 
     def save(self, commit=True):
         user = super().save(commit=False)
@@ -39,10 +41,7 @@ class UserChangeForm(BaseUserChangeForm):
         fields = "__all__"
 
     def clean_phone(self):
-        phone = normalize_phone(self.cleaned_data["phone"])
-        if User.objects.filter(phone=phone).exclude(pk=self.instance.pk).exists():
-            raise ValidationError(_("An account with this phone number already exists."))
-        return phone
+        return phone_normalize_unique(self.cleaned_data["phone"], exclude_pk=self.instance.pk)
 
 
 @admin.register(User)

@@ -25,6 +25,14 @@ from .phone import normalize_phone, normalize_phone_or_none
 PHONE_TAKEN = gettext_lazy("An account with this phone number already exists.")
 
 
+def phone_normalize_unique(raw: str, *, exclude_pk: int | None = None) -> str:
+    """Return the canonical phone, or raise ValidationError when it is invalid or taken."""
+    phone = normalize_phone(raw)
+    if User.objects.filter(phone=phone).exclude(pk=exclude_pk).exists():
+        raise ValidationError(PHONE_TAKEN, code="phone_taken")
+    return phone
+
+
 def user_create(
     *,
     phone: str,
@@ -40,7 +48,7 @@ def user_create(
     """Create a user with a normalised phone; raise ValidationError with field messages."""
     errors = {}
     try:
-        phone = normalize_phone(phone)
+        phone = phone_normalize_unique(phone)
     except ValidationError as exc:
         errors["phone"] = exc.messages
     full_name = (full_name or "").strip()
@@ -48,8 +56,9 @@ def user_create(
         errors["full_name"] = [_("Enter your full name.")]
     if role not in Role.values:
         errors["role"] = [_("Unknown role.")]
-    if "phone" not in errors and User.objects.filter(phone=phone).exists():
-        errors["phone"] = [str(PHONE_TAKEN)]
+    if role == Role.OFFICIAL and not city_wide and not wards:
+        # An official with neither would see nothing and could verify no one.
+        errors["wards"] = [_("Give an official at least one ward, or city-wide scope.")]
     user = User(
         phone=phone if "phone" not in errors else "",
         full_name=full_name,

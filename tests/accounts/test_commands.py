@@ -100,3 +100,46 @@ def test_load_demo_twice_creates_no_duplicates(db):
     call_command("load_demo", stdout=StringIO())
     assert User.objects.count() == 5
     assert set(User.objects.values_list("pk", "phone")) == first
+
+
+def test_user_create_refuses_an_official_without_any_scope(db):
+    from django.core.exceptions import ValidationError
+
+    from marketplace.accounts.services import user_create
+
+    with pytest.raises(ValidationError) as caught:
+        user_create(phone="0912345678", password=None, full_name="Cán bộ", role=Role.OFFICIAL)
+    assert "wards" in caught.value.message_dict
+    assert not User.objects.filter(phone="+84912345678").exists()
+
+
+def admin_user(make_user):
+    staff = make_user(role=Role.STAFF)
+    staff.is_superuser = True  # staff get admin rights through permissions; a superuser has them all
+    staff.save(update_fields=["is_superuser"])
+    return staff
+
+
+def test_admin_add_refuses_a_taken_phone_in_another_spelling(client, make_user):
+    make_user(phone="0912345678")
+    client.force_login(admin_user(make_user))
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {"phone": "+84 912 345 678", "full_name": "Giao hàng", "role": "courier",
+         "password1": "a-strong-pass-2026", "_save": "1"},
+    )
+    assert response.status_code == 200
+    assert "phone" in response.context["adminform"].form.errors
+    assert User.objects.filter(phone="+84912345678").count() == 1
+
+
+def test_admin_add_refuses_a_weak_password(client, make_user):
+    client.force_login(admin_user(make_user))
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {"phone": "0987654321", "full_name": "Giao hàng", "role": "courier",
+         "password1": "12345678", "_save": "1"},
+    )
+    assert response.status_code == 200
+    assert "password1" in response.context["adminform"].form.errors
+    assert not User.objects.filter(phone="+84987654321").exists()

@@ -87,10 +87,3 @@ class StaffUserCreateSerializer(serializers.Serializer):
     wards = serializers.SlugRelatedField(
         slug_field="code", many=True, queryset=Ward.objects.all(), required=False, default=list
     )
-
-    def validate(self, attrs):
-        if attrs["role"] == Role.OFFICIAL and not attrs["city_wide"] and not attrs["wards"]:
-            raise serializers.ValidationError(
-                {"wards": [_("Give an official at least one ward, or city-wide scope.")]}
-            )
-        return attrs
