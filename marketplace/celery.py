@@ -15,4 +15,8 @@ app.conf.beat_schedule = {
         "task": "accounts.purge_expired_reset_codes",
         "schedule": crontab(minute=17),
     },
+    "expire-certifications": {
+        "task": "farms.expire_certifications",
+        "schedule": crontab(hour=0, minute=20),
+    },
 }

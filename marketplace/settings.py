@@ -174,8 +174,15 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Outside production the app serves /media/ itself, even with DEBUG=0.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=not IS_PRODUCTION)
+# Certificates and other documents that name people: never under MEDIA_URL, served
+# only through views that check who asks.
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -188,6 +195,21 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Photos and certificates: JPEG, PNG or WebP (and PDF for certificates), judged by content.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+PRODUCT_IMAGES_MAX = 8
+# Longest side in pixels of each stored photo size (the cleaned original is capped too).
+IMAGE_SIZES = {"thumb": 320, "display": 1080}
+IMAGE_ORIGINAL_MAX_SIDE = 2560
+
+# --- Farms ------------------------------------------------------------------------
+# Key of the hash that finds two households with one citizen ID (CCCD). Changing it
+# hides earlier duplicates, so production sets its own and keeps it.
+CCCD_HASH_KEY = env("CCCD_HASH_KEY", default="" if IS_PRODUCTION else "dev-only-cccd-hash-key")
+if not CCCD_HASH_KEY:
+    raise ImproperlyConfigured("CCCD_HASH_KEY must be set when DJANGO_ENV=production.")
+CERTIFICATE_EXPIRY_NOTICE_DAYS = env.int("CERTIFICATE_EXPIRY_NOTICE_DAYS", default=30)
 
 # --- Email and SMS --------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

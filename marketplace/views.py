@@ -25,11 +25,6 @@ def privacy(request):
     return render(request, "privacy.html")
 
 
-@role_required(Role.FARMER)
-def farmer_home(request):
-    return render(request, "roles/farmer.html")
-
-
 @role_required(Role.OFFICIAL)
 def official_home(request):
     return render(request, "roles/official.html", {"wards": request.user.wards.all()})

@@ -28,7 +28,7 @@ from .selectors import user_data_export
 
 ROLE_HOME = {
     Role.BUYER: "home",
-    Role.FARMER: "farmer-home",
+    Role.FARMER: "farms:dashboard",
     Role.OFFICIAL: "official-home",
     Role.COURIER: "courier-home",
     Role.STAFF: "admin:index",

@@ -4,6 +4,8 @@ from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from marketplace import errors
+
 
 class Conflict(exceptions.APIException):
     """409: the request is valid but the current state (stock, status) forbids it."""
@@ -21,6 +23,8 @@ def exception_handler(exc, context):
     # Services raise Django's ValidationError; the API answers it as DRF's 400.
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, errors.Conflict):
+        exc = Conflict(str(exc.message), exc.code, **exc.extra)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("marketplace.accounts.api.urls")),
     path("", include("marketplace.geo.urls")),
     path("", include("marketplace.notifications.api.urls")),
+    path("", include("farms.api.urls")),
 ]

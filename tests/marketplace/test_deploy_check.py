@@ -12,7 +12,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 def run_manage(tmp_path, *args, **env_overrides) -> subprocess.CompletedProcess:
     env = {**os.environ, "DJANGO_ENV": "production", "VAR_DIR": str(tmp_path)}
     # Leave the production defaults alone: a developer's DEBUG=1 must not leak in.
-    for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"):
+    for name in (
+        "DEBUG",
+        "SECRET_KEY",
+        "CCCD_HASH_KEY",
+        "ALLOWED_HOSTS",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+    ):
         env.pop(name, None)
     env.update(env_overrides)
     return subprocess.run(
@@ -34,6 +41,7 @@ def test_check_deploy_finds_no_issues(tmp_path):
         "--fail-level",
         "WARNING",
         SECRET_KEY=secrets.token_urlsafe(64),
+        CCCD_HASH_KEY=secrets.token_urlsafe(32),
         ALLOWED_HOSTS="cho-noi.example",
     )
     output = result.stdout + result.stderr
@@ -51,3 +59,11 @@ def test_production_refuses_an_empty_secret_key(tmp_path):
     result = run_manage(tmp_path, "check", SECRET_KEY="", ALLOWED_HOSTS="cho-noi.example")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_cccd_hash_key(tmp_path):
+    result = run_manage(
+        tmp_path, "check", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="cho-noi.example"
+    )
+    assert result.returncode != 0
+    assert "CCCD_HASH_KEY" in result.stderr

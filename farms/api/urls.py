@@ -1,0 +1,3 @@
+"""Farms API under /api/v1/."""
+
+urlpatterns = []

@@ -1,0 +1,245 @@
+"""Listings: create, edit, publish rules, archive; photos attached to them."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from marketplace.errors import Conflict
+
+from ..images import clean_image, make_sizes
+from ..models import Category, FarmStatus, HarvestLot, ImageStatus, Product, ProductImage, ProductStatus
+from ..units import Unit, is_fractional, needs_unit_weight
+
+PRODUCT_FIELDS = (
+    "name",
+    "category",
+    "description",
+    "unit",
+    "unit_weight_kg",
+    "price",
+    "stock",
+    "min_order",
+    "harvest_date",
+    "available_from",
+    "available_until",
+    "status",
+    "lot",
+)
+QUANTITY_PLACES = Decimal("0.001")
+
+
+def _decimal(value) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(_("Enter a number.")) from None
+    if not number.is_finite():
+        raise ValidationError(_("Enter a number."))
+    if number != number.quantize(QUANTITY_PLACES):
+        raise ValidationError(_("Use at most 3 decimal places."))
+    return number
+
+
+def _validate(product: Product, changed: set[str]) -> None:
+    """Check the listing as a whole; raise ValidationError with field messages."""
+    errors: dict[str, list] = {}
+
+    def error(field, message):
+        errors.setdefault(field, []).append(message)
+
+    if not (product.name or "").strip():
+        error("name", _("Enter the product name."))
+    if product.unit not in Unit.values:
+        error("unit", _("Choose a unit from the list."))
+    else:
+        weight = product.unit_weight_kg
+        if needs_unit_weight(product.unit) and (weight is None or weight <= 0):
+            error(
+                "unit_weight_kg",
+                _("Give the weight of one %(unit)s in kg: it sets delivery fees.")
+                % {"unit": Unit(product.unit).label},
+            )
+        if not is_fractional(product.unit):
+            for field in ("stock", "min_order"):
+                value = getattr(product, field)
+                if value is not None and value != value.to_integral_value():
+                    error(field, _("This unit is counted: use a whole number."))
+    if product.price is None or product.price <= 0:
+        error("price", _("The price must be a whole number of đồng, more than 0."))
+    if product.stock is None or product.stock < 0:
+        error("stock", _("Stock cannot be negative."))
+    if product.min_order is None or product.min_order <= 0:
+        error("min_order", _("The minimum order must be more than 0."))
+    if (
+        product.available_from
+        and product.available_until
+        and product.available_until < product.available_from
+    ):
+        error("available_until", _("The last day comes before the first day."))
+    if product.lot_id and "lot" in changed:
+        lot = HarvestLot.objects.filter(pk=product.lot_id).first()
+        if lot is None or lot.product_id != product.pk:
+            error("lot", _("Choose a harvest lot of this product."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _parse(fields: dict) -> dict:
+    errors: dict[str, list] = {}
+    parsed = {}
+    for name, value in fields.items():
+        if name not in PRODUCT_FIELDS:
+            continue
+        try:
+            if name in ("stock", "min_order", "unit_weight_kg") and value not in (None, ""):
+                value = _decimal(value)
+            elif name == "unit_weight_kg":
+                value = None
+            elif name == "category" and not isinstance(value, Category):
+                value = Category.objects.filter(pk=value).first()
+                if value is None:
+                    raise ValidationError(_("Choose a category from the list."))
+            elif name == "lot" and value is not None and not isinstance(value, HarvestLot):
+                value = HarvestLot.objects.filter(pk=value).first()
+                if value is None:
+                    raise ValidationError(_("Choose a harvest lot of this product."))
+            elif name == "status" and value not in ProductStatus.values:
+                raise ValidationError(_("Unknown status."))
+            elif name in ("name", "description") and isinstance(value, str):
+                value = value.strip()
+        except ValidationError as exc:
+            errors[name] = exc.messages
+            continue
+        parsed[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
+def _settle_status(product: Product, requested: str | None, *, previous: str | None = None) -> None:
+    """Apply the publishing rules: only verified households publish; no stock means sold out."""
+    publishing = requested == ProductStatus.ACTIVE and previous != ProductStatus.ACTIVE
+    if publishing and product.farm.status != FarmStatus.VERIFIED:
+        raise Conflict(
+            _("Your household is not verified yet: keep the listing as a draft until it is."),
+            code="farm_not_verified",
+            field="status",
+        )
+    status = requested or product.status
+    if status == ProductStatus.ACTIVE and product.stock <= 0:
+        status = ProductStatus.SOLD_OUT
+    elif status == ProductStatus.SOLD_OUT and product.stock > 0 and requested is None:
+        status = ProductStatus.ACTIVE
+    product.status = status
+
+
+@transaction.atomic
+def product_create(*, farm, **fields) -> Product:
+    """Create a listing of the household (a draft unless it asks to publish)."""
+    parsed = _parse(fields)
+    if "lot" in parsed and parsed["lot"] is not None:
+        raise ValidationError({"lot": [_("Choose a harvest lot of this product.")]})
+    requested = parsed.pop("status", ProductStatus.DRAFT)
+    missing = {
+        name: [_("This field is required.")]
+        for name in ("name", "category", "unit", "price")
+        if parsed.get(name) in (None, "")
+    }
+    if missing:
+        raise ValidationError(missing)
+    product = Product(farm=farm, **parsed)
+    _validate(product, set(parsed))
+    _settle_status(product, requested)
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, **fields) -> Product:
+    """Edit a listing. Orders keep their own copy of name and price, so none changes here."""
+    parsed = _parse(fields)
+    product = Product.objects.select_for_update().select_related("farm").get(pk=product.pk)
+    requested = parsed.pop("status", None)
+    previous = product.status
+    for name, value in parsed.items():
+        setattr(product, name, value)
+    _validate(product, set(parsed))
+    _settle_status(product, requested, previous=previous)
+    product.save()
+    return product
+
+
+def product_archive(*, product: Product) -> Product:
+    """Take a listing off sale for good; it stays for orders and statistics that name it."""
+    Product.objects.filter(pk=product.pk).update(status=ProductStatus.ARCHIVED)
+    product.status = ProductStatus.ARCHIVED
+    return product
+
+
+@transaction.atomic
+def product_image_add(*, product: Product, upload) -> ProductImage:
+    """Store a cleaned photo; its display sizes are made by a Celery task after commit."""
+    from ..tasks import process_product_image
+
+    cleaned = clean_image(upload)  # before the lock: decoding is slow, and it may refuse
+    Product.objects.select_for_update().filter(pk=product.pk).first()
+    count = ProductImage.objects.filter(product=product).count()
+    if count >= settings.PRODUCT_IMAGES_MAX:
+        raise Conflict(
+            _("A listing has at most %(max)s photos: delete one first.")
+            % {"max": settings.PRODUCT_IMAGES_MAX},
+            code="too_many_images",
+            field="image",
+        )
+    image = ProductImage(product=product, position=count, width=cleaned.width, height=cleaned.height)
+    image.original.save(f"p{product.pk}.{cleaned.extension}", ContentFile(cleaned.content), save=False)
+    image.save()
+    process_product_image.delay_on_commit(image.pk)
+    return image
+
+
+def product_image_process(*, image: ProductImage) -> ProductImage:
+    """Make the thumbnail and display sizes of a photo; running it twice does no harm."""
+    if image.status == ImageStatus.READY:
+        return image
+    with image.original.open("rb") as handle:
+        sizes = make_sizes(handle.read())
+    for name, clean in sizes.items():
+        field = getattr(image, name)
+        field.save(f"p{image.product_id}-{name}.{clean.extension}", ContentFile(clean.content), save=False)
+    image.status = ImageStatus.READY
+    image.save(update_fields=[*sizes, "status"])
+    return image
+
+
+@transaction.atomic
+def product_image_delete(*, image: ProductImage) -> None:
+    files = [image.original, image.thumb, image.display]
+    product_id = image.product_id
+    image.delete()
+    for position, pk in enumerate(
+        ProductImage.objects.filter(product_id=product_id)
+        .order_by("position", "id")
+        .values_list("pk", flat=True)
+    ):
+        ProductImage.objects.filter(pk=pk).update(position=position)
+    names = [f.name for f in files if f]
+    storage = image.original.storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+
+@transaction.atomic
+def product_images_reorder(*, product: Product, ids: list[int]) -> list[ProductImage]:
+    """Put the listing's photos in the order given; the first is the cover."""
+    current = list(ProductImage.objects.select_for_update().filter(product=product))
+    by_id = {image.pk: image for image in current}
+    if len(ids) != len(set(ids)) or set(ids) != set(by_id):
+        raise ValidationError({"ids": [_("List every photo of this listing exactly once.")]})
+    for position, pk in enumerate(ids):
+        by_id[pk].position = position
+    ProductImage.objects.bulk_update(current, ["position"])
+    return [by_id[pk] for pk in ids]
