@@ -66,7 +66,7 @@ def _validate(product: Product, changed: set[str]) -> None:
         if not is_fractional(product.unit):
             for field in ("stock", "min_order"):
                 value = getattr(product, field)
-                if value is not None and value != value.to_integral_value():
+                if value is not None and Decimal(value) != Decimal(value).to_integral_value():
                     error(field, _("This unit is counted: use a whole number."))
     if product.price is None or product.price <= 0:
         error("price", _("The price must be a whole number of đồng, more than 0."))
