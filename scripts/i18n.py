@@ -2,6 +2,8 @@
 
 fill-en: English msgids are the English text; copy each msgid into the `en` msgstr
          so English has a complete, explicit catalogue; tidy both catalogues' headers.
+apply-vi FILE.json...: set Vietnamese msgstrs from {"English msgid": "Vietnamese"} files
+         (plurals as {"__plurals__": [{"msgid", "plural", "vi"}]}), clearing fuzzy marks.
 check:   fail when a catalogue has an untranslated or fuzzy entry, or when a
          compiled .mo is missing or older than its .po.
 """
@@ -32,6 +34,34 @@ def fill_en() -> int:
     po.save()
     for po_path in catalogues():
         _tidy_header(po_path)
+    return 0
+
+
+def apply_vi(paths: list[str]) -> int:
+    import json
+
+    translations, plurals = {}, {}
+    for path in paths:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        for item in data.pop("__plurals__", []):
+            plurals[item["msgid"]] = item["vi"]
+        translations.update(data)
+    po_path = LOCALE / "vi" / "LC_MESSAGES" / "django.po"
+    po = polib.pofile(str(po_path))
+    applied = 0
+    for entry in po:
+        if entry.msgid_plural and entry.msgid in plurals:
+            entry.msgstr_plural = {0: plurals[entry.msgid]}
+        elif entry.msgid in translations:
+            entry.msgstr = translations[entry.msgid]
+        else:
+            continue
+        applied += 1
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+            entry.previous_msgid = None
+    po.save()
+    print(f"applied {applied} Vietnamese translations; {len(po.untranslated_entries())} still untranslated")
     return 0
 
 
@@ -85,4 +115,6 @@ def check() -> int:
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "check"
+    if command == "apply-vi":
+        sys.exit(apply_vi(sys.argv[2:]))
     sys.exit({"fill-en": fill_en, "check": check}[command]())

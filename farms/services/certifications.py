@@ -79,6 +79,13 @@ def certification_create(
 
 
 def certification_delete(*, certification: Certification) -> None:
+    """Withdraw a certificate that is still pending or was rejected; decided ones stay on record."""
+    if certification.status not in (CertificationStatus.PENDING, CertificationStatus.REJECTED):
+        raise Conflict(
+            _("This certificate has been verified: it stays on record and cannot be deleted."),
+            code="invalid_status",
+            status=certification.status,
+        )
     name, storage = certification.document.name, certification.document.storage
     certification.delete()
     transaction.on_commit(lambda: storage.delete(name))

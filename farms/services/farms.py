@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from marketplace.accounts.models import Role
 from marketplace.accounts.phone import normalize_phone
 from marketplace.errors import Conflict
+from marketplace.geo.models import Ward
 from marketplace.notifications.services import notify
 
 from ..cccd import cccd_clean, cccd_hash
@@ -66,7 +67,11 @@ def _clean_fields(fields: dict, *, exclude_pk: int | None) -> dict:
                 cleaned["cccd_hash"] = cccd_hash(digits)
                 cleaned["cccd_last4"] = digits[-4:]
                 continue
-            if name == "phone":
+            if name == "ward" and not isinstance(value, Ward):
+                value = Ward.objects.filter(pk=str(value or "")).first()
+                if value is None:
+                    raise ValidationError(_("Choose a ward or commune from the list."), code="invalid")
+            elif name == "phone":
                 value = normalize_phone(value)
             elif name in ("name", "representative_name", "address", "main_crops") and not value:
                 raise ValidationError(_("This field is required."), code="required")

@@ -208,11 +208,17 @@ def product_image_process(*, image: ProductImage) -> ProductImage:
         return image
     with image.original.open("rb") as handle:
         sizes = make_sizes(handle.read())
+    names = {}
     for name, clean in sizes.items():
         field = getattr(image, name)
         field.save(f"p{image.product_id}-{name}.{clean.extension}", ContentFile(clean.content), save=False)
+        names[name] = field.name
+    # A conditional UPDATE: a photo deleted meanwhile is left deleted, and its new files removed.
+    updated = ProductImage.objects.filter(pk=image.pk).update(status=ImageStatus.READY, **names)
+    if not updated:
+        for stored in names.values():
+            image.original.storage.delete(stored)
     image.status = ImageStatus.READY
-    image.save(update_fields=[*sizes, "status"])
     return image
 
 

@@ -308,3 +308,11 @@ def test_deleting_the_farmer_account_stops_sales_and_wipes_the_household(make_us
     assert (farm.representative_name, farm.phone, farm.address, farm.cccd_hash, farm.cccd_last4) == ("",) * 5
     assert not products_public().exists()
     assert farm.products.get().status == ProductStatus.ARCHIVED
+
+
+def test_an_unknown_ward_is_a_field_error(make_user):
+    with pytest.raises(ValidationError) as refused:
+        make_farm(make_user, ward="99999", verified=False)
+    assert "ward" in refused.value.message_dict
+    farm = make_farm(make_user, ward=ward(2).code, verified=False)
+    assert farm.ward == ward(2)
