@@ -90,9 +90,16 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def _pixels_only(image: Image.Image) -> Image.Image:
+    """Return a copy that carries no metadata: Pillow writes `info` (a JPEG comment) back out."""
+    image = image.copy()
+    image.info = {}
+    return image
+
+
 def encode_jpeg(image: Image.Image, *, max_side: int, quality: int = 85) -> CleanFile:
     """Re-encode pixels only (no EXIF, ICC or comments), scaled to fit `max_side`."""
-    image = image.copy()
+    image = _pixels_only(image)
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
@@ -100,7 +107,7 @@ def encode_jpeg(image: Image.Image, *, max_side: int, quality: int = 85) -> Clea
 
 
 def encode_webp(image: Image.Image, *, max_side: int, quality: int = 80) -> CleanFile:
-    image = image.copy()
+    image = _pixels_only(image)
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, format="WEBP", quality=quality, method=4)

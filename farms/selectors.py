@@ -184,3 +184,27 @@ def farm_export(user) -> dict | None:
         "products": list(farm.products.values("id", "name", "status", "price", "unit")),
         "certifications": list(farm.certifications.values("id", "kind", "number", "status", "expires_on")),
     }
+
+
+# --- Joins for the API's lists (appended for issue #3's API) --------------------------
+
+
+def farms_with_badges(queryset: QuerySet[Farm]) -> QuerySet[Farm]:
+    """Return `queryset` with each household's badge certificates prefetched as `badges`."""
+    return queryset.prefetch_related(
+        Prefetch("certifications", queryset=badge_certifications(), to_attr="badges")
+    )
+
+
+def farms_with_decisions(queryset: QuerySet[Farm]) -> QuerySet[Farm]:
+    """Return `queryset` with each household's audit trail prefetched, newest first."""
+    return queryset.prefetch_related(
+        Prefetch("decisions", queryset=FarmDecision.objects.select_related("by").order_by("-at", "-id"))
+    )
+
+
+def product_images_of(*, user) -> QuerySet[ProductImage]:
+    """Return the photos of the farmer's own listings."""
+    if not _is(user, Role.FARMER):
+        return ProductImage.objects.none()
+    return ProductImage.objects.filter(product__farm__owner=user)

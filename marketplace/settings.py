@@ -286,7 +286,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "marketplace.accounts.models.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "marketplace.accounts.models.Role",
+        # Several farms models have a `status`: name each choice set after its model.
+        "FarmStatusEnum": "farms.models.FarmStatus",
+        "ProductStatusEnum": "farms.models.ProductStatus",
+        "ImageStatusEnum": "farms.models.ImageStatus",
+        "CertificationStatusEnum": "farms.models.CertificationStatus",
+    },
 }
 
 # --- Security -------------------------------------------------------------------

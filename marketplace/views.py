@@ -3,6 +3,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from farms.models import CertificationStatus
+from farms.selectors import certifications_visible_to, farm_verification_queue
 from marketplace.accounts.decorators import role_required
 from marketplace.accounts.models import Role
 
@@ -27,7 +29,16 @@ def privacy(request):
 
 @role_required(Role.OFFICIAL)
 def official_home(request):
-    return render(request, "roles/official.html", {"wards": request.user.wards.all()})
+    """Show the official's scope and what waits in the verification queues."""
+    pending_certifications = certifications_visible_to(user=request.user).filter(
+        status=CertificationStatus.PENDING
+    )
+    context = {
+        "wards": request.user.wards.all(),
+        "pending_farms": farm_verification_queue(user=request.user).count(),
+        "pending_certifications": pending_certifications.count(),
+    }
+    return render(request, "roles/official.html", context)
 
 
 @role_required(Role.COURIER)

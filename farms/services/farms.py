@@ -1,5 +1,6 @@
 """Households: registration, edits, and the verification state machine."""
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -112,7 +113,7 @@ def farm_register(
     if owner.role != Role.FARMER:
         raise ValidationError(_("Only farmer accounts can register a household."))
     # Lock the account row so two submissions at once cannot both pass the check.
-    type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
     if Farm.objects.filter(owner=owner).exists():
         raise Conflict(_("Your account already has a household."), code="farm_exists")
     cleaned = _clean_fields(

@@ -83,7 +83,7 @@ def test_add_user_refuses_wards_for_other_roles(db):
 
 
 def test_load_demo_creates_one_account_per_role(db):
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--accounts-only", stdout=StringIO())
     assert User.objects.count() == 5
     assert sorted(User.objects.values_list("role", flat=True)) == sorted(Role.values)
     for role, _phone, name in DEMO_ACCOUNTS:
@@ -95,9 +95,9 @@ def test_load_demo_creates_one_account_per_role(db):
 
 
 def test_load_demo_twice_creates_no_duplicates(db):
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--accounts-only", stdout=StringIO())
     first = set(User.objects.values_list("pk", "phone"))
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--accounts-only", stdout=StringIO())
     assert User.objects.count() == 5
     assert set(User.objects.values_list("pk", "phone")) == first
 
