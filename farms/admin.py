@@ -71,7 +71,15 @@ class CertificationAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind"]
     list_select_related = ["farm"]
     raw_id_fields = ["farm", "decided_by"]
-    readonly_fields = ["status", "decided_by", "decided_at", "expiry_notice_sent_at", "document_type"]
+    # The file lives in private storage, which has no URL: the admin's file widget would fail.
+    exclude = ["document"]
+    readonly_fields = [
+        "document_name", "status", "decided_by", "decided_at", "expiry_notice_sent_at", "document_type"
+    ]
+
+    @admin.display(description=_("certificate (image or PDF)"))
+    def document_name(self, obj):
+        return obj.document.name
 
 
 @admin.register(HarvestLot)

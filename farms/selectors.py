@@ -135,8 +135,9 @@ def lots_of(*, user) -> QuerySet[HarvestLot]:
 def lot_for_trace(*, code: str) -> HarvestLot | None:
     """Return the lot behind a public trace code, with what its page shows."""
     return (
+        # Only a household that sells now is vouched for; a suspended one's labels lead nowhere.
         HarvestLot.objects.select_related("product__category", "farm__ward")
-        .filter(code=(code or "").upper())
+        .filter(code=(code or "").upper(), farm__status=FarmStatus.VERIFIED)
         .first()
     )
 

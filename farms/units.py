@@ -41,3 +41,29 @@ def needs_unit_weight(unit: str) -> bool:
 def kg_per_unit(unit: str, unit_weight_kg: Decimal | None) -> Decimal | None:
     """Return the weight of one unit in kg, or None when a counted unit has no weight yet."""
     return KG_PER_UNIT.get(unit, unit_weight_kg)
+
+
+#: Largest values the columns hold: quantities are Decimal(12, 3), unit weights Decimal(8, 3).
+MAX_QUANTITY = Decimal("999999999.999")
+MAX_UNIT_WEIGHT_KG = Decimal("99999.999")
+#: A price per unit above a billion đồng is a typo, and would not fit a card payment either.
+MAX_PRICE = 999_999_999
+_PLACES = Decimal("0.001")
+
+
+def parse_quantity(value, *, maximum: Decimal = MAX_QUANTITY) -> Decimal:
+    """Return `value` as a Decimal with at most 3 places, or raise ValidationError."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except (ArithmeticError, ValueError):
+        raise ValidationError(_("Enter a number.")) from None
+    if not number.is_finite():
+        raise ValidationError(_("Enter a number."))
+    if abs(number) > maximum:
+        raise ValidationError(_("The number is too large (at most %(max)s).") % {"max": f"{maximum:,.0f}"})
+    if number != number.quantize(_PLACES):
+        raise ValidationError(_("Use at most 3 decimal places."))
+    return number

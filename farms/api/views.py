@@ -6,8 +6,9 @@ protected endpoint get a 401 (docs/api.md).
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -29,6 +30,7 @@ from marketplace.api import validated
 from marketplace.errors import Conflict
 
 from .. import services
+from ..downloads import certification_file_response
 from ..models import Farm
 from ..selectors import (
     category_tree,
@@ -117,6 +119,7 @@ def _farm_response(request, farm: Farm, *, status_code: int = status.HTTP_200_OK
 # --- Households and their verification ------------------------------------------------
 
 
+@method_decorator(sensitive_post_parameters("cccd"), name="dispatch")
 class FarmListView(PerMethodPermissions, generics.ListAPIView):
     """Verified households (anyone); a farmer registers their own household."""
 
@@ -143,6 +146,7 @@ class FarmListView(PerMethodPermissions, generics.ListAPIView):
         return _farm_response(request, farm, status_code=status.HTTP_201_CREATED)
 
 
+@method_decorator(sensitive_post_parameters("cccd"), name="dispatch")
 class FarmDetailView(PerMethodPermissions, APIView):
     """A household; its owner and officials in scope also see contact details and the audit trail."""
 
@@ -466,20 +470,7 @@ class CertificationDocumentView(APIView):
     )
     def get(self, request, pk: int):
         certification = _get_or_404(certifications_visible_to(user=request.user), pk=pk)
-        try:
-            handle = certification.document.open("rb")
-        except FileNotFoundError:
-            raise NotFound() from None
-        extension = certification.document.name.rsplit(".", 1)[-1]
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=f"certificate-{certification.pk}.{extension}",
-            content_type=certification.document_type or "application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return certification_file_response(certification)
 
 
 class CertificationVerifyView(APIView):

@@ -31,6 +31,10 @@ def _validate(*, kind, ocop_stars, number, issuer, issued_on, expires_on) -> dic
         errors["number"] = [_("Enter the certificate number.")]
     if not (issuer or "").strip():
         errors["issuer"] = [_("Enter who issued the certificate.")]
+    for field, value in (("number", number), ("issuer", issuer)):
+        limit = Certification._meta.get_field(field).max_length
+        if len(value or "") > limit:
+            errors[field] = [_("At most %(max)s characters.") % {"max": limit}]
     if issued_on and expires_on and expires_on < issued_on:
         errors["expires_on"] = [_("The expiry date comes before the issue date.")]
     if issued_on and issued_on > timezone.localdate():

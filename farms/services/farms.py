@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.phone import normalize_phone
@@ -53,6 +54,7 @@ _NOTICES = {
 }
 
 
+@sensitive_variables("fields", "value", "digits")
 def _clean_fields(fields: dict, *, exclude_pk: int | None) -> dict:
     """Validate household fields; replace `cccd` by its hash and last four digits."""
     errors: dict[str, list] = {}
@@ -76,8 +78,13 @@ def _clean_fields(fields: dict, *, exclude_pk: int | None) -> dict:
                 value = normalize_phone(value)
             elif name in ("name", "representative_name", "address", "main_crops") and not value:
                 raise ValidationError(_("This field is required."), code="required")
-            elif name == "area_m2" and (value is None or int(value) <= 0):
-                raise ValidationError(_("Enter the farm area in square metres (more than 0)."))
+            elif name == "area_m2":
+                value = _area(value)
+            max_length = getattr(Farm._meta.get_field(name), "max_length", None)
+            if max_length and isinstance(value, str) and len(value) > max_length:
+                raise ValidationError(
+                    _("At most %(max)s characters.") % {"max": max_length}, code="max_length"
+                )
         except ValidationError as exc:
             errors[name] = exc.messages
             continue
@@ -95,6 +102,20 @@ def _clean_fields(fields: dict, *, exclude_pk: int | None) -> dict:
     return cleaned
 
 
+MAX_AREA_M2 = 2_000_000_000  # 200,000 ha: beyond any household, and within the column
+
+
+def _area(value) -> int:
+    try:
+        area = int(str(value).strip())
+    except (TypeError, ValueError):
+        area = 0
+    if not 0 < area <= MAX_AREA_M2:
+        raise ValidationError(_("Enter the farm area in square metres (more than 0)."))
+    return area
+
+
+@sensitive_variables("cccd")
 @transaction.atomic
 def farm_register(
     *,
@@ -137,9 +158,14 @@ def farm_register(
     return farm
 
 
+@sensitive_variables("fields", "cleaned")
 @transaction.atomic
 def farm_update(*, farm: Farm, by, **fields) -> Farm:
-    """Edit the household; changing a verified household's identity sends it back to review."""
+    """Edit the household; changing a verified household's identity sends it back to review.
+
+    A suspended household may not change its identity (it would slip out of the suspending
+    official's wards and back in through another's); elsewhere the change is recorded.
+    """
     farm = Farm.objects.select_for_update().get(pk=farm.pk)
     cleaned = _clean_fields(fields, exclude_pk=farm.pk)
     identity_changed = False
@@ -149,13 +175,22 @@ def farm_update(*, farm: Farm, by, **fields) -> Farm:
         if changed and (name in IDENTITY_FIELDS or name in ("cccd_hash", "cccd_last4")):
             identity_changed = True
         setattr(farm, name, value)
+    if identity_changed and farm.status == FarmStatus.SUSPENDED:
+        raise Conflict(
+            _("A suspended household cannot change its name, representative, ward, address or citizen ID."),
+            code="invalid_status",
+            status=farm.status,
+        )
     farm.save()
     if identity_changed and farm.status == FarmStatus.VERIFIED:
-        farm = farm_transition(
+        farm = farm_transition(farm=farm, action=FarmAction.IDENTITY_CHANGED, by=by)
+    elif identity_changed:
+        FarmDecision.objects.create(
             farm=farm,
             action=FarmAction.IDENTITY_CHANGED,
+            from_status=farm.status,
+            to_status=farm.status,
             by=by,
-            reason=_("The household changed its identity details."),
         )
     return farm
 

@@ -1,7 +1,6 @@
 """Harvest lots: each gets a short public code for its trace page and QR label."""
 
 import secrets
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -9,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Farm, HarvestLot, Product
-from ..units import is_fractional
+from ..units import is_fractional, parse_quantity
 
 # No 0/O, 1/I/L: codes are read off paper labels and typed by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -27,11 +26,11 @@ def _validate(*, farm: Farm, product, harvest_date, quantity) -> dict:
     if harvest_date and harvest_date > timezone.localdate():
         errors["harvest_date"] = [_("A lot is recorded once harvested: the date is in the future.")]
     try:
-        quantity = Decimal(str(quantity))
-        if not quantity.is_finite() or quantity <= 0:
-            raise ValueError
-    except (ArithmeticError, ValueError):
-        errors["quantity"] = [_("The quantity must be more than 0.")]
+        quantity = parse_quantity(quantity)
+        if quantity <= 0:
+            raise ValidationError(_("The quantity must be more than 0."))
+    except ValidationError as exc:
+        errors["quantity"] = exc.messages
     else:
         if (
             isinstance(product, Product)
@@ -68,6 +67,9 @@ def lot_update(*, lot: HarvestLot, **fields) -> HarvestLot:
     harvest_date = fields.get("harvest_date", lot.harvest_date)
     quantity = fields.get("quantity", lot.quantity)
     cleaned = _validate(farm=lot.farm, product=product, harvest_date=harvest_date, quantity=quantity)
+    if product != lot.product:
+        # The old listing must not keep pointing at a lot that now traces another product.
+        Product.objects.filter(pk=lot.product_id, lot=lot).update(lot=None)
     lot.product = product
     lot.harvest_date = harvest_date
     lot.quantity = cleaned["quantity"]

@@ -1,6 +1,6 @@
 """Listings: create, edit, publish rules, archive; photos attached to them."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from marketplace.errors import Conflict
+from marketplace.money import format_vnd
 
 from ..images import clean_image, make_sizes
 from ..models import Category, FarmStatus, HarvestLot, ImageStatus, Product, ProductImage, ProductStatus
-from ..units import Unit, is_fractional, needs_unit_weight
+from ..units import MAX_PRICE, MAX_UNIT_WEIGHT_KG, Unit, is_fractional, needs_unit_weight, parse_quantity
 
 PRODUCT_FIELDS = (
     "name",
@@ -29,19 +30,6 @@ PRODUCT_FIELDS = (
     "status",
     "lot",
 )
-QUANTITY_PLACES = Decimal("0.001")
-
-
-def _decimal(value) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValidationError(_("Enter a number.")) from None
-    if not number.is_finite():
-        raise ValidationError(_("Enter a number."))
-    if number != number.quantize(QUANTITY_PLACES):
-        raise ValidationError(_("Use at most 3 decimal places."))
-    return number
 
 
 def _validate(product: Product, changed: set[str]) -> None:
@@ -53,6 +41,8 @@ def _validate(product: Product, changed: set[str]) -> None:
 
     if not (product.name or "").strip():
         error("name", _("Enter the product name."))
+    elif len(product.name) > Product._meta.get_field("name").max_length:
+        error("name", _("At most %(max)s characters.") % {"max": Product._meta.get_field("name").max_length})
     if product.unit not in Unit.values:
         error("unit", _("Choose a unit from the list."))
     else:
@@ -68,8 +58,10 @@ def _validate(product: Product, changed: set[str]) -> None:
                 value = getattr(product, field)
                 if value is not None and Decimal(value) != Decimal(value).to_integral_value():
                     error(field, _("This unit is counted: use a whole number."))
-    if product.price is None or product.price <= 0:
+    if not isinstance(product.price, int) or product.price <= 0:
         error("price", _("The price must be a whole number of đồng, more than 0."))
+    elif product.price > MAX_PRICE:
+        error("price", _("The price is too high (at most %(max)s).") % {"max": format_vnd(MAX_PRICE)})
     if product.stock is None or product.stock < 0:
         error("stock", _("Stock cannot be negative."))
     if product.min_order is None or product.min_order <= 0:
@@ -95,8 +87,10 @@ def _parse(fields: dict) -> dict:
         if name not in PRODUCT_FIELDS:
             continue
         try:
-            if name in ("stock", "min_order", "unit_weight_kg") and value not in (None, ""):
-                value = _decimal(value)
+            if name in ("stock", "min_order") and value not in (None, ""):
+                value = parse_quantity(value)
+            elif name == "unit_weight_kg" and value not in (None, ""):
+                value = parse_quantity(value, maximum=MAX_UNIT_WEIGHT_KG)
             elif name == "unit_weight_kg":
                 value = None
             elif name == "category" and not isinstance(value, Category):
@@ -120,10 +114,13 @@ def _parse(fields: dict) -> dict:
     return parsed
 
 
+SELLING = (ProductStatus.ACTIVE, ProductStatus.SOLD_OUT)
+
+
 def _settle_status(product: Product, requested: str | None, *, previous: str | None = None) -> None:
     """Apply the publishing rules: only verified households publish; no stock means sold out."""
-    publishing = requested == ProductStatus.ACTIVE and previous != ProductStatus.ACTIVE
-    if publishing and product.farm.status != FarmStatus.VERIFIED:
+    verified = product.farm.status == FarmStatus.VERIFIED
+    if requested in SELLING and previous not in SELLING and not verified:
         raise Conflict(
             _("Your household is not verified yet: keep the listing as a draft until it is."),
             code="farm_not_verified",
@@ -132,7 +129,7 @@ def _settle_status(product: Product, requested: str | None, *, previous: str | N
     status = requested or product.status
     if status == ProductStatus.ACTIVE and product.stock <= 0:
         status = ProductStatus.SOLD_OUT
-    elif status == ProductStatus.SOLD_OUT and product.stock > 0 and requested is None:
+    elif status == ProductStatus.SOLD_OUT and product.stock > 0 and requested is None and verified:
         status = ProductStatus.ACTIVE
     product.status = status
 
@@ -206,8 +203,16 @@ def product_image_process(*, image: ProductImage) -> ProductImage:
     """Make the thumbnail and display sizes of a photo; running it twice does no harm."""
     if image.status == ImageStatus.READY:
         return image
-    with image.original.open("rb") as handle:
-        sizes = make_sizes(handle.read())
+    try:
+        with image.original.open("rb") as handle:
+            sizes = make_sizes(handle.read())
+    except FileNotFoundError:
+        raise  # storage trouble: the task retries
+    except (OSError, ValueError):
+        # The stored original cannot be decoded: retrying will not help; show it as failed.
+        ProductImage.objects.filter(pk=image.pk).update(status=ImageStatus.FAILED)
+        image.status = ImageStatus.FAILED
+        return image
     names = {}
     for name, clean in sizes.items():
         field = getattr(image, name)

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from marketplace.accounts.decorators import role_required
@@ -69,6 +70,7 @@ def dashboard(request):
     return _render_dashboard(request)
 
 
+@sensitive_post_parameters("cccd")
 @farmer_only
 def farm_edit(request):
     """Register the household, or edit it (a blank citizen ID keeps the one on file)."""

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from marketplace.accounts.models import Role
 from marketplace.errors import Conflict
 
 from .. import services
+from ..downloads import certification_file_response
 from ..forms import CertificationForm, LotForm, quantity_text
 from ..models import CertificationStatus
 from ..selectors import certifications_visible_to, lots_of, products_of
@@ -67,19 +67,9 @@ def certification_delete(request, pk: int):
 def certification_document(request, pk: int):
     """Stream a certificate to its owner or an official in scope; anyone else gets a 404."""
     certification = get_object_or_404(certifications_visible_to(user=request.user), pk=pk)
-    extension = certification.document.name.rsplit(".", 1)[-1].lower()
     # Officials read images in the browser; PDFs (which can carry scripts) always download.
     inline = request.user.role == Role.OFFICIAL and certification.document_type.startswith("image/")
-    response = FileResponse(
-        certification.document.open("rb"),
-        as_attachment=not inline,
-        filename=f"certificate-{certification.pk}.{extension}",
-        content_type=certification.document_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return certification_file_response(certification, inline=inline)
 
 
 def _lot_products(user):

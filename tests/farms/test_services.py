@@ -35,6 +35,12 @@ pytestmark = pytest.mark.django_db
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
 def test_verification_audit_trail_records_who_when_what_why(
     make_user, sms_outbox, django_capture_on_commit_callbacks
 ):
@@ -316,3 +322,107 @@ def test_an_unknown_ward_is_a_field_error(make_user):
     assert "ward" in refused.value.message_dict
     farm = make_farm(make_user, ward=ward(2).code, verified=False)
     assert farm.ward == ward(2)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"stock": "1e20"}, "stock"),
+        ({"stock": "1e999999"}, "stock"),
+        ({"min_order": "1000000000"}, "min_order"),
+        ({"unit": "trai", "unit_weight_kg": "100000"}, "unit_weight_kg"),
+        ({"price": 10**12}, "price"),
+        ({"price": "48000"}, "price"),  # the front ends parse; a string is a caller's bug, not a 500
+        ({"name": "Măng cụt " * 20}, "name"),
+    ],
+)
+def test_numbers_and_text_beyond_the_columns_are_field_errors(make_user, fields, field):
+    with pytest.raises(ValidationError) as refused:
+        make_product(make_farm(make_user), **fields)
+    assert field in refused.value.message_dict
+
+
+def test_household_fields_beyond_the_columns_are_field_errors(make_user):
+    with pytest.raises(ValidationError) as refused:
+        make_farm(make_user, area_m2=10**12, name="Hộ " * 100, verified=False)
+    assert {"area_m2", "name"} <= set(refused.value.message_dict)
+
+
+def test_lot_quantity_beyond_the_column_is_a_field_error(make_user):
+    product = make_product(make_farm(make_user))
+    with pytest.raises(ValidationError) as refused:
+        services.lot_create(farm=product.farm, product=product, harvest_date=_today(), quantity="1e999999")
+    assert "quantity" in refused.value.message_dict
+
+
+def test_a_suspended_household_cannot_change_its_identity(make_user):
+    official = make_user(Role.OFFICIAL)
+    farm = make_farm(make_user, official=official)
+    services.farm_suspend(farm=farm, by=official, reason="Kiểm tra")
+    with pytest.raises(Conflict):
+        services.farm_update(farm=farm, by=farm.owner, ward=ward(3))
+    with pytest.raises(Conflict):
+        services.farm_update(farm=farm, by=farm.owner, cccd=next_cccd())
+    farm.refresh_from_db()
+    assert farm.ward == ward(0) and farm.status == FarmStatus.SUSPENDED
+    assert services.farm_update(farm=farm, by=farm.owner, area_m2=7000).area_m2 == 7000
+
+
+def test_identity_changes_while_pending_are_recorded(make_user):
+    farm = make_farm(make_user, verified=False)
+    services.farm_update(farm=farm, by=farm.owner, representative_name="Nguyễn Thị Hai")
+    latest = farm.decisions.first()
+    assert (latest.action, latest.from_status, latest.to_status) == (
+        FarmAction.IDENTITY_CHANGED,
+        FarmStatus.PENDING,
+        FarmStatus.PENDING,
+    )
+
+
+def test_restocking_cannot_publish_for_an_unverified_household(make_user):
+    official = make_user(Role.OFFICIAL)
+    farm = make_farm(make_user, verified=False)
+    with pytest.raises(Conflict):
+        make_product(farm, stock="0", status="sold_out")
+    product = make_product(farm, stock="0")
+    services.farm_decide(farm=farm, by=official, decision="approve")
+    product = services.product_update(product=product, status="active")
+    assert product.status == ProductStatus.SOLD_OUT
+    services.farm_update(farm=farm, by=farm.owner, name="Tên mới")  # back to review
+    product = services.product_update(product=product, stock="10")
+    assert product.status == ProductStatus.SOLD_OUT  # not re-published while pending
+
+
+def test_moving_a_lot_clears_the_old_listing(make_user):
+    farm = make_farm(make_user)
+    first, second = make_product(farm), make_product(farm, name="Chôm chôm")
+    lot = services.lot_create(farm=farm, product=first, harvest_date=_today(), quantity="10")
+    services.product_update(product=first, lot=lot.pk)
+    services.lot_update(lot=lot, product=second)
+    first.refresh_from_db()
+    assert first.lot is None
+
+
+def test_trace_pages_vouch_only_for_households_that_sell(make_user):
+    from farms.selectors import lot_for_trace
+
+    official = make_user(Role.OFFICIAL)
+    farm = make_farm(make_user, official=official)
+    lot = services.lot_create(farm=farm, product=make_product(farm), harvest_date=_today(), quantity="10")
+    assert lot_for_trace(code=lot.code.lower()) == lot
+    services.farm_suspend(farm=farm, by=official, reason="Kiểm tra")
+    assert lot_for_trace(code=lot.code) is None
+
+
+def test_an_undecodable_photo_is_marked_failed(make_user):
+    from django.core.files.base import ContentFile
+
+    from farms.models import ImageStatus, ProductImage
+
+    product = make_product(make_farm(make_user))
+    image = ProductImage(product=product)
+    image.original.save("broken.jpg", ContentFile(b"\xff\xd8 not really a jpeg"), save=False)
+    image.save()
+    services.product_image_process(image=image)
+    image.refresh_from_db()
+    assert image.status == ImageStatus.FAILED
