@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from marketplace.accounts.hooks import register_export_section, user_anonymised
+
+        from .selectors import cart_export
+        from .services import cart_delete_for_user
+        from .sessions import merge_cart_on_login
+
+        user_logged_in.connect(merge_cart_on_login, dispatch_uid="orders-merge-cart")
+        register_export_section("cart", cart_export)
+        user_anonymised.connect(cart_delete_for_user, dispatch_uid="orders-anonymise")

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("marketplace.geo.urls")),
     path("", include("marketplace.notifications.api.urls")),
     path("", include("farms.api.urls")),
+    path("", include("orders.api.urls")),
 ]

@@ -1,0 +1,208 @@
+"""Reads of orders data. Issue #4: carts, priced from the listings as they are now."""
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from farms.models import Farm, ImageStatus, ProductImage
+from farms.selectors import products_public
+
+from .models import Cart, CartLine
+
+
+class LineProblem:
+    """Why a line cannot be ordered as it stands (None when it can)."""
+
+    UNAVAILABLE = "unavailable"  # off sale: paused, sold out, archived, household suspended
+    INSUFFICIENT_STOCK = "insufficient_stock"  # less stock left than the line asks
+    BELOW_MINIMUM = "below_minimum"  # the household raised its minimum order since
+
+    choices = [UNAVAILABLE, INSUFFICIENT_STOCK, BELOW_MINIMUM]
+
+
+@dataclass
+class CartLineDetail:
+    """A line priced now: `unit_price` is the listing's current price, never a stored one."""
+
+    line: CartLine
+    unit_price: int
+    line_total: int
+    price_changed: bool
+    previous_price: int | None
+    problem: str | None
+    thumbnail: ProductImage | None
+
+    @property
+    def id(self) -> int:
+        return self.line.pk
+
+    @property
+    def product(self):
+        return self.line.product
+
+    @property
+    def quantity(self) -> Decimal:
+        return self.line.quantity
+
+    @property
+    def available(self) -> bool:
+        return self.problem is None
+
+
+@dataclass
+class CartFarmGroup:
+    """The lines of one household: each household fulfils its own part of an order."""
+
+    farm: Farm
+    lines: list[CartLineDetail] = field(default_factory=list)
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.line_total for line in self.lines if line.available)
+
+    @property
+    def line_ids(self) -> list[int]:
+        return [line.id for line in self.lines]
+
+
+@dataclass
+class CartDetail:
+    """A cart as the buyer sees it: lines in the order added, grouped by household."""
+
+    cart: Cart
+    lines: list[CartLineDetail]
+    farms: list[CartFarmGroup]
+    version: str
+
+    @property
+    def id(self) -> int:
+        return self.cart.pk
+
+    @property
+    def subtotal(self) -> int:
+        """Sum of the lines that can be ordered as they stand (unavailable lines are left out)."""
+        return sum(line.line_total for line in self.lines if line.available)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+
+def line_total(price: int, quantity: Decimal) -> int:
+    """Return price × quantity in whole đồng, rounded half up."""
+    return int((Decimal(price) * quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def cart_version(lines: list[CartLineDetail]) -> str:
+    """Return a short hash of what the cart would order: listings, quantities, prices, availability.
+
+    Computed, never stored: a farmer's price change (in farms, which cannot call orders)
+    changes it without any hook.
+    """
+    parts = sorted(
+        f"{line.line.product_id}:{line.quantity:.3f}:{line.unit_price}:{int(line.available)}"
+        for line in lines
+    )
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def cart_for(*, user=None, session_key: str | None = None) -> Cart | None:
+    """Return the account's cart or a session key's anonymous cart, if there is one."""
+    if user is not None and user.is_authenticated:
+        return Cart.objects.filter(user=user).first()
+    if session_key:
+        return Cart.objects.filter(session_key=session_key, user__isnull=True).first()
+    return None
+
+
+def cart_anonymous(*, pk) -> Cart | None:
+    """Return the anonymous cart with this id (an id a session holds), or None."""
+    try:
+        return Cart.objects.filter(pk=int(pk), user__isnull=True).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def cart_lines_of(*, user) -> QuerySet[CartLine]:
+    """Return the lines of the account's own cart: anyone else's line is not found."""
+    if not (user and user.is_authenticated):
+        return CartLine.objects.none()
+    return CartLine.objects.filter(cart__user=user).select_related("product", "cart")
+
+
+def cart_lines_in(*, cart: Cart | None) -> QuerySet[CartLine]:
+    """Return the lines of a cart the caller already holds (pages: the session's cart)."""
+    if cart is None:
+        return CartLine.objects.none()
+    return CartLine.objects.filter(cart=cart).select_related("product", "cart")
+
+
+def cart_line_count(*, cart: Cart | None) -> int:
+    """Return how many lines the cart holds (for a header badge)."""
+    return 0 if cart is None else CartLine.objects.filter(cart=cart).count()
+
+
+def _lines(cart: Cart) -> QuerySet[CartLine]:
+    photos = ProductImage.objects.filter(status=ImageStatus.READY).order_by("position", "id")
+    return (
+        CartLine.objects.filter(cart=cart)
+        .select_related("product__farm")
+        .annotate(orderable=Exists(products_public().filter(pk=OuterRef("product_id"))))
+        .prefetch_related(Prefetch("product__images", queryset=photos, to_attr="cart_photos"))
+        .order_by("created_at", "id")
+    )
+
+
+def _problem(line: CartLine) -> str | None:
+    product = line.product
+    if not line.orderable:
+        return LineProblem.UNAVAILABLE
+    if line.quantity > product.stock:
+        return LineProblem.INSUFFICIENT_STOCK
+    if line.quantity < product.min_order:
+        return LineProblem.BELOW_MINIMUM
+    return None
+
+
+def cart_detail(*, cart: Cart) -> CartDetail:
+    """Return the cart priced now, grouped by household, with its version (two queries)."""
+    lines = []
+    groups: dict[int, CartFarmGroup] = {}
+    for line in _lines(cart):
+        product = line.product
+        price = product.price
+        changed = price != line.seen_price
+        photos = product.cart_photos
+        detail = CartLineDetail(
+            line=line,
+            unit_price=price,
+            line_total=line_total(price, line.quantity),
+            price_changed=changed,
+            previous_price=line.seen_price if changed else None,
+            problem=_problem(line),
+            thumbnail=photos[0] if photos else None,
+        )
+        lines.append(detail)
+        groups.setdefault(product.farm_id, CartFarmGroup(farm=product.farm)).lines.append(detail)
+    return CartDetail(cart=cart, lines=lines, farms=list(groups.values()), version=cart_version(lines))
+
+
+def cart_export(user) -> dict | None:
+    """Return the account's cart for their data export."""
+    cart = Cart.objects.filter(user=user).first()
+    if cart is None:
+        return None
+    return {
+        "created_at": cart.created_at.isoformat(),
+        "lines": [
+            {
+                "product": line.product_id,
+                "name": line.product.name,
+                "quantity": str(line.quantity),
+                "added_at": line.created_at.isoformat(),
+            }
+            for line in cart.lines.select_related("product").order_by("created_at", "id")
+        ],
+    }
