@@ -142,6 +142,13 @@ class Product(models.Model):
     lot = models.ForeignKey("HarvestLot", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Catalogue search (farms/search.py keeps these up to date; never edited by hand). Each is
+    # space-padded so a whole word is found as " word ": `search_name` lower-cased with its
+    # accents, `search_name_folded` without them, `search_document` the folded name,
+    # description, categories, household and ward with its former names.
+    search_name = models.TextField(blank=True, default="", editable=False)
+    search_name_folded = models.TextField(blank=True, default="", editable=False)
+    search_document = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

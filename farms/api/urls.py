@@ -12,6 +12,7 @@ urlpatterns = [
     path("farms/<int:pk>/suspend/", views.FarmSuspendView.as_view(), name="farm-suspend"),
     path("farms/<int:pk>/reinstate/", views.FarmReinstateView.as_view(), name="farm-reinstate"),
     path("farms/<int:pk>/resubmit/", views.FarmResubmitView.as_view(), name="farm-resubmit"),
+    path("farms/<int:pk>/products/", views.FarmProductListView.as_view(), name="farm-products"),
     path("my/farm/", views.MyFarmView.as_view(), name="my-farm"),
     path("categories/", views.CategoryListView.as_view(), name="category-list"),
     path("units/", views.UnitListView.as_view(), name="unit-list"),

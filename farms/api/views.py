@@ -32,6 +32,7 @@ from marketplace.errors import Conflict
 from .. import services
 from ..downloads import certification_file_response
 from ..models import Farm
+from ..search import AVAILABILITY, CERTIFICATIONS, ORDERINGS, catalogue_params, product_catalogue
 from ..selectors import (
     category_tree,
     certifications_valid_on,
@@ -49,7 +50,6 @@ from ..selectors import (
     lots_of,
     product_images_of,
     products_of,
-    products_public,
     products_visible_to,
 )
 from ..units import Unit
@@ -270,14 +270,60 @@ class UnitListView(APIView):
 # --- Listings -----------------------------------------------------------------------
 
 
+# Catalogue search, filters and sorting (farms/search.py), shared with the storefront pages.
+CATALOGUE_PARAMETERS = [
+    OpenApiParameter(
+        "q",
+        description="Search words, with or without accents: name, description, category, household, "
+        "ward and its former names. Every word must match; on PostgreSQL a query matching nothing "
+        "falls back to close names (typos).",
+    ),
+    OpenApiParameter("category", int, description="A category id; includes its sub-categories."),
+    OpenApiParameter(
+        "ward",
+        many=True,
+        explode=True,
+        description="A ward code or a current or former ward, commune or district name "
+        "(`31153`, `Ô Môn`, `phong dien`); repeat for several (any of them).",
+    ),
+    OpenApiParameter(
+        "certification",
+        many=True,
+        explode=True,
+        enum=list(CERTIFICATIONS),
+        description="Households with this badge today; repeat for several (any of them). "
+        "`ocop4` means OCOP with 4 stars or more.",
+    ),
+    OpenApiParameter("min_price", int, description="Lowest price per unit, in đồng."),
+    OpenApiParameter("max_price", int, description="Highest price per unit, in đồng."),
+    OpenApiParameter(
+        "in_stock", bool, description="Only listings with at least their minimum order in stock."
+    ),
+    OpenApiParameter(
+        "available",
+        enum=list(AVAILABILITY),
+        description="`now`: on sale today; `preorder`: harvest or sale still to come.",
+    ),
+    OpenApiParameter(
+        "ordering",
+        enum=list(ORDERINGS),
+        description="`relevance` (the default with `q`), `price`, `-price` or `newest` (the default).",
+    ),
+]
+
+
 class ProductListView(PerMethodPermissions, generics.ListAPIView):
-    """Listings on sale now (anyone); a farmer adds a listing to their household."""
+    """Listings on sale now (anyone), searched, filtered and sorted; a farmer adds a listing."""
 
     permissions_by_method = {"GET": [AllowAny], "POST": [FARMER]}
     serializer_class = s.ProductSerializer
 
     def get_queryset(self):
-        return products_public()
+        return product_catalogue(**catalogue_params(self.request.query_params))
+
+    @extend_schema(parameters=CATALOGUE_PARAMETERS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=s.ProductInputSerializer,
@@ -336,6 +382,23 @@ class MyProductListView(generics.ListAPIView):
 
     def get_queryset(self):
         return products_of(user=self.request.user)
+
+
+class FarmProductListView(generics.ListAPIView):
+    """A verified household's listings on sale, with the catalogue's search and filters."""
+
+    permission_classes = [AllowAny]
+    serializer_class = s.ProductSerializer
+
+    def get_queryset(self):
+        farm = _get_or_404(farms_verified(), pk=self.kwargs["pk"])
+        return product_catalogue(farm=farm, **catalogue_params(self.request.query_params))
+
+    @extend_schema(
+        parameters=CATALOGUE_PARAMETERS, responses={200: s.ProductSerializer(many=True), 404: NOT_FOUND}
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class ProductImageListView(APIView):

@@ -17,6 +17,7 @@ from marketplace.notifications.services import notify
 
 from ..cccd import cccd_clean, cccd_hash
 from ..models import Farm, FarmAction, FarmDecision, FarmStatus
+from ..search import product_search_refresh
 
 #: Fields whose change sends a verified household back to review.
 IDENTITY_FIELDS = ("name", "representative_name", "ward", "address", "cccd")
@@ -167,6 +168,7 @@ def farm_update(*, farm: Farm, by, **fields) -> Farm:
     official's wards and back in through another's); elsewhere the change is recorded.
     """
     farm = Farm.objects.select_for_update().get(pk=farm.pk)
+    searched_before = (farm.name, farm.ward_id)  # catalogue search columns
     cleaned = _clean_fields(fields, exclude_pk=farm.pk)
     identity_changed = False
     for name, value in cleaned.items():
@@ -182,6 +184,8 @@ def farm_update(*, farm: Farm, by, **fields) -> Farm:
             status=farm.status,
         )
     farm.save()
+    if (farm.name, farm.ward_id) != searched_before:  # catalogue search columns
+        product_search_refresh(products=farm.products.all())
     if identity_changed and farm.status == FarmStatus.VERIFIED:
         farm = farm_transition(farm=farm, action=FarmAction.IDENTITY_CHANGED, by=by)
     elif identity_changed:
@@ -284,3 +288,4 @@ def farm_forget_owner(*, user, **_signal_kwargs) -> None:
     farm.cccd_hash = ""
     farm.cccd_last4 = ""
     farm.save()
+    product_search_refresh(products=farm.products.all())  # the name leaves the search columns too

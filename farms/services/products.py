@@ -13,6 +13,7 @@ from marketplace.money import format_vnd
 
 from ..images import clean_image, make_sizes
 from ..models import Category, FarmStatus, HarvestLot, ImageStatus, Product, ProductImage, ProductStatus
+from ..search import SEARCHED_FIELDS, product_search_refresh
 from ..units import MAX_PRICE, MAX_UNIT_WEIGHT_KG, Unit, is_fractional, needs_unit_weight, parse_quantity
 
 PRODUCT_FIELDS = (
@@ -152,6 +153,7 @@ def product_create(*, farm, **fields) -> Product:
     _validate(product, set(parsed))
     _settle_status(product, requested)
     product.save()
+    product_search_refresh(products=[product])  # catalogue search columns
     return product
 
 
@@ -167,6 +169,8 @@ def product_update(*, product: Product, **fields) -> Product:
     _validate(product, set(parsed))
     _settle_status(product, requested, previous=previous)
     product.save()
+    if SEARCHED_FIELDS & set(parsed):  # catalogue search columns
+        product_search_refresh(products=[product])
     return product
 
 

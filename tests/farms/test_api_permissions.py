@@ -316,6 +316,15 @@ CASES = [
     Case("units", "GET", "unit-list", none, everyone(200)),
     # Listings
     Case("catalogue", "GET", "product-list", none, everyone(200)),
+    Case("a household's listings", "GET", "farm-products", farm_pk, everyone(200)),
+    Case(
+        "listings of a pending household",
+        "GET",
+        "farm-products",
+        farm_pk,
+        everyone(404),  # the owner too: this is the public shop window
+        setup=set_farm_status(FarmStatus.PENDING),
+    ),
     Case("add a listing", "POST", "product-list", none, farmers(201), body=new_listing),
     Case("listing on sale", "GET", "product-detail", product_pk, everyone(200)),
     Case(

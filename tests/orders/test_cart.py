@@ -342,7 +342,8 @@ def test_the_merge_caps_at_the_stock_and_says_so(client, buyer, farm):
     response = log_in(client, buyer)
     assert CartLine.objects.get(cart__user=buyer).quantity == Decimal("5")
     warnings = [str(m) for m in get_messages(response.wsgi_request)]
-    assert warnings == ["Măng cụt: only 5 kg left, so your cart holds 5 kg instead of 7 kg."]
+    # Pages speak Vietnamese unless the visitor chose English.
+    assert warnings == ["Măng cụt: chỉ còn 5 kg nên giỏ hàng giữ 5 kg thay vì 7 kg."]
 
 
 def test_merge_moves_lines_of_listings_off_sale_as_they_are(buyer, farm, make_user):
