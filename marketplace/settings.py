@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "farms",
     "logistics",
     "orders",
+    "marketplace.storefront",
 ]
 
 MIDDLEWARE = [

@@ -5,12 +5,14 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
+from .storefront import views as storefront
 
 admin.site.site_header = "Chợ Nổi"
 admin.site.site_title = "Chợ Nổi"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", storefront.home, name="home"),  # the storefront home is the site home
+    path("", include("marketplace.storefront.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy, name="privacy"),
     path("official/", views.official_home, name="official-home"),

@@ -1,4 +1,5 @@
-"""Site-wide pages: home, health, and each role's start page."""
+"""Site-wide pages: health, privacy, and each role's start page (the home is the storefront's)."""
+
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -9,10 +10,6 @@ from marketplace.accounts.decorators import role_required
 from marketplace.accounts.models import Role
 
 from .health import broker_status, database_status
-
-
-def home(request):
-    return render(request, "home.html")
 
 
 @never_cache

@@ -59,7 +59,7 @@ def apply_vi(paths: list[str]) -> int:
         applied += 1
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
-            entry.previous_msgid = None
+            entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
     po.save()
     print(f"applied {applied} Vietnamese translations; {len(po.untranslated_entries())} still untranslated")
     return 0
