@@ -6,6 +6,7 @@ from marketplace.errors import Conflict
 
 from . import services
 from .models import Category, Certification, Farm, FarmDecision, HarvestLot, Product, ProductImage
+from .search import product_search_refresh
 
 
 class FarmDecisionInline(admin.TabularInline):
@@ -31,6 +32,10 @@ class FarmAdmin(admin.ModelAdmin):
     exclude = ["cccd_hash"]
     inlines = [FarmDecisionInline]
     actions = ["suspend"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        product_search_refresh(products=obj.products.all())  # name or ward may have changed
 
     @admin.action(description=_("Suspend the selected households"))
     def suspend(self, request, queryset):
@@ -63,6 +68,10 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["name", "farm__name"]
     raw_id_fields = ["farm", "lot"]
     inlines = [ProductImageInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        product_search_refresh(products=[obj])
 
 
 @admin.register(Certification)

@@ -50,6 +50,12 @@ class Farm(models.Model):
         verbose_name = _("farm household")
         verbose_name_plural = _("farm households")
         indexes = [models.Index(fields=["status", "ward"])]
+        constraints = [
+            # One household per citizen ID, even when two registrations race; wiped rows ("") aside.
+            models.UniqueConstraint(
+                fields=["cccd_hash"], condition=~Q(cccd_hash=""), name="farms_farm_one_household_per_cccd"
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -67,6 +73,7 @@ class FarmAction(models.TextChoices):
     IDENTITY_CHANGED = "identity_changed", _("Identity details changed: back to review")
     SUSPENDED = "suspended", _("Suspended")
     REINSTATED = "reinstated", _("Reinstated")
+    ACCOUNT_DELETED = "account_deleted", _("Account deleted: household closed")
 
 
 class FarmDecision(models.Model):

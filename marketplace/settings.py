@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # ETag from the body and 304 for a matching If-None-Match: the catalogue API on slow 3G.
+    "django.middleware.http.ConditionalGetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "marketplace.middleware.VietnameseFirstLocaleMiddleware",
@@ -296,6 +298,7 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "farms.models.ProductStatus",
         "ImageStatusEnum": "farms.models.ImageStatus",
         "CertificationStatusEnum": "farms.models.CertificationStatus",
+        "CartLineProblemEnum": "orders.selectors.LineProblem.choices",
     },
 }
 

@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -95,12 +95,14 @@ def _clean_fields(fields: dict, *, exclude_pk: int | None) -> dict:
     if "cccd_hash" in cleaned:
         duplicate = Farm.objects.filter(cccd_hash=cleaned["cccd_hash"]).exclude(pk=exclude_pk)
         if duplicate.exists():
-            raise Conflict(
-                _("A household with this citizen ID (CCCD) is already registered."),
-                code="cccd_in_use",
-                field="cccd",
-            )
+            raise _cccd_in_use()
     return cleaned
+
+
+def _cccd_in_use() -> Conflict:
+    return Conflict(
+        _("A household with this citizen ID (CCCD) is already registered."), code="cccd_in_use", field="cccd"
+    )
 
 
 MAX_AREA_M2 = 2_000_000_000  # 200,000 ha: beyond any household, and within the column
@@ -152,7 +154,11 @@ def farm_register(
         },
         exclude_pk=None,
     )
-    farm = Farm.objects.create(owner=owner, status=FarmStatus.PENDING, **cleaned)
+    try:
+        with transaction.atomic():
+            farm = Farm.objects.create(owner=owner, status=FarmStatus.PENDING, **cleaned)
+    except IntegrityError:
+        raise _cccd_in_use() from None  # a registration with the same CCCD won the race
     FarmDecision.objects.create(
         farm=farm, action=FarmAction.SUBMITTED, from_status="", to_status=FarmStatus.PENDING, by=owner
     )
@@ -183,7 +189,11 @@ def farm_update(*, farm: Farm, by, **fields) -> Farm:
             code="invalid_status",
             status=farm.status,
         )
-    farm.save()
+    try:
+        with transaction.atomic():
+            farm.save()
+    except IntegrityError:
+        raise _cccd_in_use() from None
     if (farm.name, farm.ward_id) != searched_before:  # catalogue search columns
         product_search_refresh(products=farm.products.all())
     if identity_changed and farm.status == FarmStatus.VERIFIED:
@@ -275,10 +285,9 @@ def farm_forget_owner(*, user, **_signal_kwargs) -> None:
     if farm.status != FarmStatus.SUSPENDED:
         FarmDecision.objects.create(
             farm=farm,
-            action=FarmAction.SUSPENDED,
+            action=FarmAction.ACCOUNT_DELETED,
             from_status=farm.status,
             to_status=FarmStatus.SUSPENDED,
-            reason="account deleted",
         )
     farm.status = FarmStatus.SUSPENDED
     farm.name = f"#{farm.pk}"

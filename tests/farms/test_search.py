@@ -474,3 +474,20 @@ def test_catalogue_params_refuse_bad_values(query, field):
         catalogue_params(QueryDict(query))
     assert set(caught.value.message_dict) == {field}
     assert caught.value.message_dict[field][0]
+
+
+def test_rebuild_search_repairs_columns_edited_behind_the_services(make_user):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from farms.models import Product
+
+    from .factories import make_farm, make_product
+
+    product = make_product(make_farm(make_user), name="Sầu riêng Ri6", status="active")
+    Product.objects.filter(pk=product.pk).update(search_document="", search_name="", search_name_folded="")
+    output = StringIO()
+    call_command("rebuild_search", stdout=output)
+    product.refresh_from_db()
+    assert " sau rieng " in product.search_document and "listings" in output.getvalue()

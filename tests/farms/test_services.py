@@ -314,6 +314,7 @@ def test_deleting_the_farmer_account_stops_sales_and_wipes_the_household(make_us
     assert (farm.representative_name, farm.phone, farm.address, farm.cccd_hash, farm.cccd_last4) == ("",) * 5
     assert not products_public().exists()
     assert farm.products.get().status == ProductStatus.ARCHIVED
+    assert farm.decisions.first().action == FarmAction.ACCOUNT_DELETED
 
 
 def test_an_unknown_ward_is_a_field_error(make_user):
@@ -426,3 +427,37 @@ def test_an_undecodable_photo_is_marked_failed(make_user):
     services.product_image_process(image=image)
     image.refresh_from_db()
     assert image.status == ImageStatus.FAILED
+
+
+def test_the_database_refuses_a_second_household_with_one_cccd(make_user):
+    from django.db import IntegrityError, transaction
+
+    first = make_farm(make_user)
+    other = make_user(Role.FARMER)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Farm.objects.create(
+            owner=other,
+            name="x",
+            representative_name="x",
+            phone=other.phone,
+            ward=first.ward,
+            address="x",
+            area_m2=1,
+            main_crops="x",
+            cccd_hash=first.cccd_hash,
+            cccd_last4="0000",
+        )
+    # Wiped households (deleted accounts) all hold "" and do not collide.
+    Farm.objects.filter(pk=first.pk).update(cccd_hash="")
+    Farm.objects.create(
+        owner=other,
+        name="x",
+        representative_name="x",
+        phone=other.phone,
+        ward=first.ward,
+        address="x",
+        area_m2=1,
+        main_crops="x",
+        cccd_hash="",
+        cccd_last4="",
+    )
