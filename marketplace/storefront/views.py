@@ -25,8 +25,18 @@ from .forms import CatalogueFilterForm, QuantityForm, plain_number
 from .selectors import cart_line_in, category_index, farm_public, home_lists, product_public
 
 PAGE_SIZE = 24
+MAX_PAGE_SIZE = 100  # as the API: `?page_size=` from 1 to 100
 #: Query-string names of the filters (besides `q`); anything else (page, ordering) is not a filter.
 FILTERS = ("category", "ward", "certification", "min_price", "max_price", "in_stock", "available")
+
+
+def _page_size(request) -> int:
+    """Return the page size asked for in the URL (1 to 100), or the default."""
+    try:
+        size = int(request.GET.get("page_size", PAGE_SIZE))
+    except ValueError:
+        return PAGE_SIZE
+    return size if 1 <= size <= MAX_PAGE_SIZE else PAGE_SIZE
 
 
 def _page_links(query) -> str:
@@ -62,7 +72,8 @@ def _catalogue(request, *, categories=None, **fixed) -> tuple[dict, int]:
         return context, 400
     params.update(fixed)
     context["category_id"] = params["category"]
-    context["page"] = Paginator(product_catalogue(**params), PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(product_catalogue(**params), _page_size(request))
+    context["page"] = paginator.get_page(request.GET.get("page"))
     return context, 200
 
 
@@ -134,7 +145,7 @@ def farm(request, pk: int):
     listings = product_catalogue(farm=household, ordering="newest")
     context = {
         "farm": household,
-        "page": Paginator(listings, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": Paginator(listings, _page_size(request)).get_page(request.GET.get("page")),
         "page_links": _page_links(request.GET),
     }
     return render(request, "storefront/farm.html", context)

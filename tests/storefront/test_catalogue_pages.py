@@ -4,6 +4,8 @@ import re
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -320,3 +322,18 @@ def test_a_bad_filter_is_marked_on_its_field(client, db):
 @pytest.mark.parametrize("category", ["²", "1e3", "-1", "9999999999"])
 def test_odd_category_values_never_break_the_page(client, db, category):
     assert client.get("/tim-kiem/", {"category": category}).status_code in (200, 400)
+
+
+@pytest.mark.parametrize("path", ["/tim-kiem/?q=sau+rieng&", "/nong-ho/{farm}/?"])
+def test_list_pages_run_the_same_queries_for_page_sizes_1_and_100(client, farm, path):
+    for number in range(101):
+        listing(farm, name=f"Sầu riêng Ri6 vườn {number}", price=60000 + number * 100)
+    url = path.format(farm=farm.pk)
+    counts = []
+    for size in (1, 100):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"{url}page_size={size}")
+        assert response.status_code == 200
+        assert len(card_ids(response)) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 6
