@@ -46,13 +46,16 @@ def town_farm(make_user, official):
 SEARCH = "/tim-kiem/?" + urlencode(
     {"q": "sau rieng", "category": 2, "certification": "vietgap", "in_stock": 1, "ordering": "price"}
 )
+# With words to find, PostgreSQL first asks whether anything matches exactly (one indexed query)
+# before it would fall back to close spellings; SQLite has no typo fallback.
+SEARCH_QUERIES = 5 + (connection.vendor == "postgresql")
 PAGES = {
     # page: (url, queries for a first-time anonymous visitor, cards shown once there are 100 listings)
     # Home: three id lists, the listings of all three with photos and badges, the categories.
     "home": (lambda farm: "/", 7, 24),
     # Category page: categories, count, page of listings, photos, badges.
     "category": (lambda farm: "/danh-muc/trai-cay/", 5, 24),
-    "search": (lambda farm: SEARCH, 5, 24),
+    "search": (lambda farm: SEARCH, SEARCH_QUERIES, 24),
     # Household page: household, its badges, count, page of listings, photos, badges.
     "household": (lambda farm: f"/nong-ho/{farm.pk}/", 6, 24),
 }
@@ -84,7 +87,7 @@ def test_search_page_stays_within_six_queries_for_an_anonymous_visitor(
 ):
     for number in range(30):
         listing(farm, name=f"Sầu riêng Ri6 vườn {number}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(SEARCH_QUERIES):
         response = client.get("/tim-kiem/?q=sau+rieng&ward=phong+dien&available=now&page=2")
     assert len(card_ids(response)) == 6
 
@@ -95,7 +98,7 @@ def test_a_visitor_with_a_cart_pays_three_queries_more_for_the_header(
     product = listing(farm)
     client.post(f"/san-pham/{product.pk}/", {"quantity": "2"})
     # The session, the visitor's cart and its line count (orders.sessions, orders.selectors).
-    with django_assert_num_queries(5 + 3):
+    with django_assert_num_queries(SEARCH_QUERIES + 3):
         response = client.get("/tim-kiem/?q=sau+rieng")
     assert '<span class="badge">1</span>' in response.content.decode()
 
