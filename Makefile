@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: run test lint messages check-messages bench clean help
 
@@ -15,6 +16,7 @@ help:
 	@echo "make lint   ruff check"
 	@echo "make messages        refresh the translation catalogues (needs gettext)"
 	@echo "make check-messages  fail on untranslated or fuzzy catalogue entries"
+	@echo "make bench  benchmarks on PostgreSQL (BENCH_DATABASE_URL; BENCH_ARGS=--help for options)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +50,10 @@ messages: $(VENV)/.dev-installed
 check-messages: $(VENV)/.dev-installed
 	$(PY) scripts/i18n.py check
 
+# Not part of the tests: serves the catalogue from gunicorn on PostgreSQL against its raw-SQL
+# floor and prints the table kept in docs/performance.md (results in var/bench/).
 bench: $(VENV)/.dev-installed
-	@echo "No benchmarks yet: they arrive with the catalogue (issue #4) and later issues."
+	$(PY) -m bench.catalogue $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var
