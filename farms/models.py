@@ -161,7 +161,11 @@ class Product(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("listing")
         verbose_name_plural = _("listings")
-        indexes = [models.Index(fields=["status", "farm"])]
+        indexes = [
+            models.Index(fields=["status", "farm"]),
+            # The catalogue's default order: newest first, read off the index, no sort.
+            models.Index(fields=["-created_at", "-id"], name="farms_product_newest"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(stock__gte=0), name="farms_product_stock_not_negative"),
             models.CheckConstraint(condition=Q(price__gt=0), name="farms_product_price_positive"),

@@ -87,8 +87,12 @@ def badge_certifications(*, on: date | None = None) -> QuerySet[Certification]:
     ).order_by("kind", "id")
 
 
+#: Columns only searches read; lists never show them (about 300 bytes a row).
+SEARCH_COLUMNS = ("search_name", "search_name_folded", "search_document")
+
+
 def _product_joins(queryset: QuerySet[Product]) -> QuerySet[Product]:
-    return queryset.select_related("farm__ward", "category", "lot").prefetch_related(
+    return queryset.defer(*SEARCH_COLUMNS).select_related("farm__ward", "category", "lot").prefetch_related(
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
         Prefetch("farm__certifications", queryset=badge_certifications(), to_attr="badges"),
     )
