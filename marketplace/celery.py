@@ -15,6 +15,10 @@ app.conf.beat_schedule = {
         "task": "accounts.purge_expired_reset_codes",
         "schedule": crontab(minute=17),
     },
+    "purge-abandoned-carts": {
+        "task": "orders.purge_abandoned_carts",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "expire-certifications": {
         "task": "farms.expire_certifications",
         "schedule": crontab(hour=0, minute=20),

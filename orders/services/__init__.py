@@ -10,6 +10,7 @@ from .cart import (  # noqa: F401
     cart_mark_seen,
     cart_merge,
     cart_show,
+    carts_purge_abandoned,
     parse_quantity,
     quantity_text,
 )

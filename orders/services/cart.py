@@ -250,3 +250,22 @@ def cart_delete_for_user(*, user, **_signal_kwargs) -> int:
     """Delete a deleted account's cart (what someone meant to buy is personal data)."""
     deleted, _unused = Cart.objects.filter(user=user).delete()
     return deleted
+
+
+def carts_purge_abandoned(*, now=None) -> int:
+    """Delete anonymous carts nobody can reach any more: untouched longer than a session lives.
+
+    The session that held such a cart has expired (SESSION_COOKIE_AGE), so no visitor can
+    see or merge it again. Run daily; deleting nothing is fine.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    stale = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff).exclude(
+        lines__updated_at__gte=cutoff
+    )
+    deleted, _unused = Cart.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+    return deleted

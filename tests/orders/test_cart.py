@@ -384,3 +384,27 @@ def test_a_pages_lookup_of_lines_stays_inside_the_cart_it_is_given(cart, farm, m
     assert list(cart_lines_in(cart=cart)) == [mine]
     assert not cart_lines_in(cart=cart).filter(pk=theirs.pk).exists()
     assert not cart_lines_in(cart=None).exists()
+
+
+def test_abandoned_anonymous_carts_are_purged_after_their_session_could_live(farm, buyer, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.tasks import purge_abandoned_carts
+
+    product = mangosteen(farm)
+    stale = cart_get_or_create(session_key="stale-session")
+    cart_add(cart=stale, product=product, quantity=1)
+    fresh = cart_get_or_create(session_key="fresh-session")
+    cart_add(cart=fresh, product=product, quantity=1)
+    own = cart_get_or_create(user=buyer)
+    cart_add(cart=own, product=product, quantity=1)
+    long_ago = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE + 60)
+    for cart in (stale, own):
+        Cart.objects.filter(pk=cart.pk).update(updated_at=long_ago)
+        CartLine.objects.filter(cart=cart).update(updated_at=long_ago)
+
+    assert purge_abandoned_carts.delay().get() >= 1
+    assert set(Cart.objects.values_list("pk", flat=True)) == {fresh.pk, own.pk}
+    assert purge_abandoned_carts.delay().get() == 0
