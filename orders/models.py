@@ -1,8 +1,14 @@
-"""Orders app data. Issue #4: the cart (an account's, or an anonymous session's)."""
+"""Orders app data. Issue #4: the cart (an account's, or an anonymous session's).
+
+Issue #5: orders, one farm order (sub-order) per household, lines with a snapshot, and the
+record of every status change. Statuses change only through `orders.services` transitions,
+which check the tables in `orders.states`.
+"""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -66,3 +72,171 @@ class CartLine(models.Model):
 
     def __str__(self):
         return f"{self.product_id} × {self.quantity}"
+
+
+# --- Orders (issue #5) ------------------------------------------------------------------
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+    CONFIRMED = "confirmed", _("Confirmed")
+    PROCESSING = "processing", _("Being prepared")
+    SHIPPED = "shipped", _("On the way")
+    DELIVERED = "delivered", _("Delivered")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", _("Unpaid")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class PaymentMethod(models.TextChoices):
+    COD = "cod", _("Cash on delivery")
+
+
+class FarmOrderStatus(models.TextChoices):
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    NEW = "new", _("New")
+    ACCEPTED = "accepted", _("Accepted")
+    READY = "ready", _("Ready for pickup")
+    PICKED_UP = "picked_up", _("Picked up")
+    DELIVERED = "delivered", _("Delivered")
+    REJECTED = "rejected", _("Rejected by the household")
+    CANCELLED = "cancelled", _("Cancelled")
+    FAILED_DELIVERY = "failed_delivery", _("Delivery failed")
+    RETURNED = "returned", _("Returned to the household")
+
+
+class Order(models.Model):
+    """One checkout: what the buyer pays and where it goes. Households fulfil its farm orders."""
+
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("buyer")
+    )
+    # `CN-DDMM-NNNN`, read over the phone; see `orders.services.order_number_new`.
+    number = models.CharField(_("order number"), max_length=16, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT
+    )
+    payment_status = models.CharField(
+        _("payment status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
+    payment_method = models.CharField(
+        _("payment method"), max_length=16, choices=PaymentMethod.choices, default=PaymentMethod.COD
+    )
+    subtotal = models.PositiveBigIntegerField(_("subtotal (đồng)"))
+    delivery_fee = models.PositiveBigIntegerField(_("delivery fee (đồng)"))
+    total = models.PositiveBigIntegerField(_("total (đồng)"))
+    # Where it goes, copied at checkout: a later change to the buyer's profile changes nothing here.
+    delivery_name = models.CharField(_("recipient"), max_length=120)
+    delivery_phone = models.CharField(_("recipient's phone"), max_length=32)
+    delivery_address = models.CharField(_("delivery address"), max_length=200)
+    delivery_ward = models.ForeignKey(
+        "geo.Ward", on_delete=models.PROTECT, related_name="+", verbose_name=_("delivery ward")
+    )
+    note = models.TextField(_("note"), blank=True)
+    delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [models.Index(fields=["buyer", "-created_at"], name="orders_order_buyer_newest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total=models.F("subtotal") + models.F("delivery_fee")),
+                name="orders_order_total_adds_up",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class FarmOrder(models.Model):
+    """One household's part of an order: it accepts, prepares and hands over its own lines."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="farm_orders")
+    farm = models.ForeignKey(
+        "farms.Farm", on_delete=models.PROTECT, related_name="farm_orders", verbose_name=_("household")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=FarmOrderStatus.choices, default=FarmOrderStatus.AWAITING_PAYMENT
+    )
+    subtotal = models.PositiveBigIntegerField(_("subtotal (đồng)"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("household order")
+        verbose_name_plural = _("household orders")
+        indexes = [models.Index(fields=["farm", "status"], name="orders_farmorder_farm_status")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "farm"], name="orders_farmorder_one_per_farm"),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id}/{self.farm_id}"
+
+
+class OrderLine(models.Model):
+    """One listing bought, with a snapshot of what was sold: later edits to the listing change nothing."""
+
+    farm_order = models.ForeignKey(FarmOrder, on_delete=models.PROTECT, related_name="lines")
+    product = models.ForeignKey(
+        "farms.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("listing")
+    )
+    product_name = models.CharField(_("product name"), max_length=120)
+    unit = models.CharField(_("unit"), max_length=8)
+    unit_price = models.PositiveBigIntegerField(_("unit price (đồng)"))
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    line_total = models.PositiveBigIntegerField(_("line total (đồng)"))
+    # Set when the line's stock goes back to the listing: it goes back once, whatever path cancels.
+    stock_returned_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["farm_order", "id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_orderline_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_name} × {self.quantity}"
+
+
+class StatusChange(models.Model):
+    """One status change of an order (`farm_order` empty) or of one of its farm orders.
+
+    One table for both levels, so an order's timeline is one indexed query in time order.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    farm_order = models.ForeignKey(
+        FarmOrder, on_delete=models.CASCADE, null=True, blank=True, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        indexes = [models.Index(fields=["order", "at"], name="orders_statuschange_timeline")]
+
+    def __str__(self):
+        level = f"farm order {self.farm_order_id}" if self.farm_order_id else f"order {self.order_id}"
+        return f"{level}: {self.from_status} → {self.to_status}"

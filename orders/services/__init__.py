@@ -14,3 +14,4 @@ from .cart import (  # noqa: F401
     parse_quantity,
     quantity_text,
 )
+from .orders import farm_order_transition, order_number_new, order_transition  # noqa: F401
