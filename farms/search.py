@@ -257,6 +257,15 @@ def _preorder(today) -> Q:
     return Q(harvest_date__gt=today) | Q(available_from__gt=today)
 
 
+def is_preorder(product, *, today=None) -> bool:
+    """Return True while the harvest or the sale is still to come (the `preorder` filter's rule)."""
+    today = today or timezone.localdate()
+    return bool(
+        (product.harvest_date and product.harvest_date > today)
+        or (product.available_from and product.available_from > today)
+    )
+
+
 def product_catalogue(
     *,
     q: str = "",

@@ -1,8 +1,8 @@
 """Template helpers of the storefront: prices per unit, quantities, cover photos, the cart badge."""
 
 from django import template
-from django.utils import timezone
 
+from farms.search import is_preorder
 from marketplace.money import format_vnd
 from orders.selectors import cart_line_count as count_lines
 from orders.services import quantity_text
@@ -51,11 +51,7 @@ def cover(product):
 @register.filter
 def preorder(product) -> bool:
     """Return True while the harvest or the sale is still to come."""
-    today = timezone.localdate()
-    return bool(
-        (product.harvest_date and product.harvest_date > today)
-        or (product.available_from and product.available_from > today)
-    )
+    return is_preorder(product)
 
 
 @register.filter
