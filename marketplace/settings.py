@@ -213,6 +213,28 @@ if not CCCD_HASH_KEY:
     raise ImproperlyConfigured("CCCD_HASH_KEY must be set when DJANGO_ENV=production.")
 CERTIFICATE_EXPIRY_NOTICE_DAYS = env.int("CERTIFICATE_EXPIRY_NOTICE_DAYS", default=30)
 
+# --- Orders and delivery ---------------------------------------------------------
+# The fee to a ward without its own row in the admin (Delivery › Delivery fees), in đồng:
+# the base fee covers the first kilograms, every started kilogram beyond costs the surcharge.
+DELIVERY_FEE_DEFAULT = {
+    "base_fee": env.int("DELIVERY_FEE_BASE", default=20_000),
+    "included_kg": env.int("DELIVERY_FEE_INCLUDED_KG", default=5),
+    "per_kg_fee": env.int("DELIVERY_FEE_PER_KG", default=2_000),
+    # Goods worth at least this much travel free; 0: never free.
+    "free_over": env.int("DELIVERY_FREE_OVER", default=0) or None,
+}
+# How far ahead a buyer may ask for delivery.
+DELIVERY_DATE_MAX_DAYS = env.int("DELIVERY_DATE_MAX_DAYS", default=14)
+# Payment providers by method (DESIGN.md house rule 7); issue #6 adds card and bank transfer.
+PAYMENT_PROVIDERS = {
+    "cod": "orders.payments.cod.CashOnDelivery",
+}
+# Until one of their orders has been delivered, a buyer's open cash-on-delivery orders may
+# add up to this much; a buyer who refused this many deliveries loses cash on delivery until
+# staff restore it.
+COD_FIRST_ORDERS_CAP = env.int("COD_FIRST_ORDERS_CAP", default=2_000_000)
+COD_REFUSALS_LIMIT = env.int("COD_REFUSALS_LIMIT", default=2)
+
 # --- Email and SMS --------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
@@ -299,6 +321,10 @@ SPECTACULAR_SETTINGS = {
         "ImageStatusEnum": "farms.models.ImageStatus",
         "CertificationStatusEnum": "farms.models.CertificationStatus",
         "CartLineProblemEnum": "orders.selectors.LineProblem.choices",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "FarmOrderStatusEnum": "orders.models.FarmOrderStatus",
+        "PaymentStatusEnum": "orders.models.PaymentStatus",
+        "PaymentRecordStatusEnum": "orders.models.PaymentRecordStatus",
     },
 }
 

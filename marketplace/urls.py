@@ -18,6 +18,7 @@ urlpatterns = [
     path("official/", views.official_home, name="official-home"),
     path("courier/", views.courier_home, name="courier-home"),
     path("", include("farms.urls")),
+    path("", include("orders.urls")),
     path("account/", include("marketplace.accounts.urls")),
     path("notifications/", include("marketplace.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

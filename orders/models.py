@@ -140,6 +140,10 @@ class Order(models.Model):
     )
     note = models.TextField(_("note"), blank=True)
     delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
+    # Weight of the goods when ordered (kg), which the delivery fee was quoted on.
+    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=12, decimal_places=3, default=0)
+    # Set once when the buyer refused the goods at the door (counts against cash on delivery).
+    delivery_refused_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -240,3 +244,112 @@ class StatusChange(models.Model):
     def __str__(self):
         level = f"farm order {self.farm_order_id}" if self.farm_order_id else f"order {self.order_id}"
         return f"{level}: {self.from_status} → {self.to_status}"
+
+
+# --- Payments (issue #5: the interface and cash on delivery) ---------------------------
+
+
+class PaymentRecordStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Payment(models.Model):
+    """One payment of an order through one provider (`orders.payments`).
+
+    Cash on delivery is `pending` until the courier collects the cash, then `paid`.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices)
+    amount = models.PositiveBigIntegerField(_("amount (đồng)"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=PaymentRecordStatus.choices, default=PaymentRecordStatus.PENDING
+    )
+    # The provider's own id for it (a Stripe Checkout Session, a transfer reference).
+    reference = models.CharField(_("provider reference"), max_length=120, blank=True)
+    paid_amount = models.PositiveBigIntegerField(_("amount received (đồng)"), default=0)
+    refunded_amount = models.PositiveBigIntegerField(_("amount refunded (đồng)"), default=0)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=models.F("paid_amount")),
+                name="orders_payment_refund_not_over_paid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.amount} ({self.status})"
+
+
+class Refund(models.Model):
+    """Money given back on a payment. `key` makes each refund happen once, whatever retries it."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    key = models.CharField(max_length=80, unique=True)
+    amount = models.PositiveBigIntegerField(_("amount (đồng)"))
+    reason = models.TextField(_("reason"), blank=True)
+    reference = models.CharField(_("provider reference"), max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="orders_refund_amount_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.key}: {self.amount}"
+
+
+class CodStanding(models.Model):
+    """A buyer's record with cash on delivery: refused deliveries since staff last restored it."""
+
+    buyer = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="cod_standing",
+        verbose_name=_("buyer"),
+    )
+    refusals = models.PositiveSmallIntegerField(_("refused deliveries"), default=0)
+    suspended_at = models.DateTimeField(_("cash on delivery suspended at"), null=True, blank=True)
+    restored_at = models.DateTimeField(_("restored at"), null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("cash-on-delivery standing")
+        verbose_name_plural = _("cash-on-delivery standings")
+
+    def __str__(self):
+        return f"{self.buyer_id}: {self.refusals}"
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
+
+
+class OrderNotice(models.Model):
+    """A notice sent about an order, once: a task that runs twice finds its key and sends nothing."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notices")
+    key = models.CharField(max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "key"], name="orders_ordernotice_once")]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.key}"

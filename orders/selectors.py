@@ -1,4 +1,8 @@
-"""Reads of orders data. Issue #4: carts, priced from the listings as they are now."""
+"""Reads of orders data: carts priced from the listings as they are now (#4), orders (#5).
+
+Every read of an order takes the user: a buyer reaches only their own orders, a household
+only its own farm orders from `new` on; anything else is not found.
+"""
 
 import hashlib
 from dataclasses import dataclass, field
@@ -9,7 +13,8 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from farms.models import Farm, ImageStatus, ProductImage
 from farms.selectors import products_public
 
-from .models import Cart, CartLine
+from .models import Cart, CartLine, FarmOrder, Order, OrderLine, Payment, StatusChange
+from .states import HOUSEHOLD_VISIBLE_STATUSES
 
 
 class LineProblem:
@@ -206,3 +211,46 @@ def cart_export(user) -> dict | None:
             for line in cart.lines.select_related("product").order_by("created_at", "id")
         ],
     }
+
+
+# --- Orders (issue #5) ------------------------------------------------------------------
+
+
+def orders_of_buyer(*, user) -> QuerySet[Order]:
+    """Return the buyer's own orders, newest first, for a list (one query a page)."""
+    if not (user and user.is_authenticated):
+        return Order.objects.none()
+    return Order.objects.filter(buyer=user).select_related("delivery_ward").order_by("-created_at", "-id")
+
+
+def _order_detail_qs(qs: QuerySet[Order]) -> QuerySet[Order]:
+    lines = OrderLine.objects.order_by("pk")
+    return qs.select_related("delivery_ward").prefetch_related(
+        Prefetch(
+            "farm_orders",
+            queryset=FarmOrder.objects.select_related("farm__ward").prefetch_related(
+                Prefetch("lines", queryset=lines)
+            ),
+        ),
+        Prefetch("status_changes", queryset=StatusChange.objects.order_by("at", "pk")),
+        Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-pk")),
+    )
+
+
+def order_of_buyer(*, user, pk=None, number: str | None = None) -> Order | None:
+    """Return one of the buyer's orders with its parts, lines, timeline and payments, or None."""
+    qs = orders_of_buyer(user=user)
+    qs = qs.filter(pk=pk) if pk is not None else qs.filter(number=number or "")
+    return _order_detail_qs(qs).first()
+
+
+def farm_orders_of_household(*, user) -> QuerySet[FarmOrder]:
+    """Return the farm orders of the user's household it may see (from `new` on), newest first."""
+    if not (user and user.is_authenticated):
+        return FarmOrder.objects.none()
+    return (
+        FarmOrder.objects.filter(farm__owner=user, status__in=HOUSEHOLD_VISIBLE_STATUSES)
+        .select_related("order__delivery_ward", "farm")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+        .order_by("-created_at", "-id")
+    )

@@ -1,5 +1,6 @@
 """Shapes of the cart API. Input serializers parse types; the cart services judge the values."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -8,6 +9,7 @@ from rest_framework import serializers
 from farms.api.serializers import QuantityField
 from farms.models import Product
 
+from ..models import FarmOrderStatus, OrderStatus, PaymentRecordStatus, PaymentStatus
 from ..selectors import CartLineDetail, LineProblem
 
 
@@ -105,3 +107,242 @@ class CartItemInputSerializer(serializers.Serializer):
 
 class CartQuantityInputSerializer(serializers.Serializer):
     quantity = QuantityField()
+
+
+# --- Checkout and orders (issue #5) -------------------------------------------------------
+
+
+class DeliveryInputSerializer(serializers.Serializer):
+    """Where the order goes; checked by `orders.services.delivery_parse`."""
+
+    name = serializers.CharField(max_length=120, help_text=_("Who receives the order."))
+    phone = serializers.CharField(max_length=32, help_text=_("A Vietnamese mobile number."))
+    address = serializers.CharField(max_length=200, help_text=_("House number and street, or hamlet."))
+    ward = serializers.CharField(max_length=5, help_text=_("The 5-digit code of the ward or commune."))
+
+    def validate(self, attrs):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from ..services import delivery_parse
+
+        try:
+            return delivery_parse(**attrs)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+
+
+class CheckoutInputSerializer(serializers.Serializer):
+    """Prices and totals are never read from the client: any such field is ignored."""
+
+    delivery = DeliveryInputSerializer()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+    delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
+    payment_method = serializers.ChoiceField(choices=["cod"])
+    cart_version = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
+        max_length=64,
+        help_text=_(
+            "The cart's `version` the buyer agreed to; a different cart now answers 409 `cart_changed`."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from ..payments import methods
+
+        self.fields["payment_method"].choices = methods()
+
+
+class CheckoutConflictLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text=_("The cart line."))
+    product = serializers.IntegerField()
+    name = serializers.CharField()
+    problem = serializers.CharField(
+        help_text=_("unavailable, insufficient_stock, below_minimum or price_changed")
+    )
+    available = serializers.CharField(help_text=_("Stock left, 3 decimals."))
+
+
+class CheckoutErrorSerializer(serializers.Serializer):
+    """`{detail, code}`: `cart_empty`, `cart_changed` (with `version`, `lines`), `cart_conflict`
+    (with `lines`), `cod_limit`, `cod_suspended`."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    version = serializers.CharField(required=False, allow_null=True)
+    lines = CheckoutConflictLineSerializer(many=True, required=False)
+
+
+class WardRefSerializer(serializers.Serializer):
+    code = serializers.CharField(source="pk", read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class FarmRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class OrderLineSerializer(serializers.Serializer):
+    """A line as sold: a snapshot of the listing at checkout."""
+
+    id = serializers.IntegerField(read_only=True)
+    product = serializers.IntegerField(source="product_id", read_only=True)
+    product_name = serializers.CharField(read_only=True)
+    unit = serializers.CharField(read_only=True)
+    unit_price = serializers.IntegerField(read_only=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    line_total = serializers.IntegerField(read_only=True)
+
+
+class FarmOrderSerializer(serializers.Serializer):
+    """One household's part. `shipment` is null until a courier is booked (issue #7)."""
+
+    id = serializers.IntegerField(read_only=True)
+    farm = FarmRefSerializer(read_only=True)
+    status = serializers.ChoiceField(choices=FarmOrderStatus.choices, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+    subtotal = serializers.IntegerField(read_only=True)
+    shipment = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_shipment(self, farm_order) -> dict | None:
+        return None
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    """A status change: of the order (`farm_order` null) or of one household's part."""
+
+    at = serializers.DateTimeField(read_only=True)
+    status = serializers.CharField(source="to_status", read_only=True)
+    from_status = serializers.CharField(read_only=True)
+    farm_order = serializers.IntegerField(source="farm_order_id", read_only=True, allow_null=True)
+    note = serializers.SerializerMethodField()
+
+    def get_note(self, change) -> str:
+        # Notes the system writes are stored untranslated (gettext_noop); people's reasons as typed.
+        return gettext(change.note) if change.note else ""
+
+
+class DeliverySerializer(serializers.Serializer):
+    name = serializers.CharField(source="delivery_name", read_only=True)
+    phone = serializers.CharField(source="delivery_phone", read_only=True)
+    address = serializers.CharField(source="delivery_address", read_only=True)
+    ward = WardRefSerializer(source="delivery_ward", read_only=True)
+
+
+class PaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    method = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=PaymentRecordStatus.choices, read_only=True)
+    amount = serializers.IntegerField(read_only=True)
+    paid_amount = serializers.IntegerField(read_only=True)
+    refunded_amount = serializers.IntegerField(read_only=True)
+    redirect_url = serializers.CharField(
+        read_only=True, default="", help_text=_("Where to pay online; empty for cash on delivery.")
+    )
+    instructions = serializers.CharField(read_only=True, default="")
+
+
+class OrderListSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    payment_status = serializers.ChoiceField(choices=PaymentStatus.choices, read_only=True)
+    payment_method = serializers.CharField(read_only=True)
+    subtotal = serializers.IntegerField(read_only=True)
+    delivery_fee = serializers.IntegerField(read_only=True)
+    total = serializers.IntegerField(read_only=True)
+    delivery_date = serializers.DateField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class OrderSerializer(OrderListSerializer):
+    """An order with its households' parts, the timeline and the payment."""
+
+    delivery = DeliverySerializer(source="*", read_only=True)
+    note = serializers.CharField(read_only=True)
+    weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    farm_orders = FarmOrderSerializer(many=True, read_only=True)
+    timeline = TimelineEntrySerializer(source="status_changes", many=True, read_only=True)
+    payment = serializers.SerializerMethodField()
+    can_cancel = serializers.SerializerMethodField()
+
+    @extend_schema_field(PaymentSerializer(allow_null=True))
+    def get_payment(self, order) -> dict | None:
+        payments = list(order.payments.all())
+        if not payments:
+            return None
+        data = PaymentSerializer(payments[0]).data
+        start = self.context.get("payment_start")
+        if start is not None:
+            data["redirect_url"] = start.redirect_url
+            data["instructions"] = str(start.instructions)
+        return data
+
+    def get_can_cancel(self, order) -> bool:
+        from ..services.fulfilment import BUYER_CANCELLABLE
+
+        return any(fo.status in BUYER_CANCELLABLE for fo in order.farm_orders.all())
+
+
+class OrderCancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    farm_orders = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        allow_empty=False,
+        max_length=50,
+        help_text=_("Cancel only these households' parts; all that can be cancelled when left out."),
+    )
+
+
+class OrderErrorSerializer(serializers.Serializer):
+    """`{detail, code}`: `not_cancellable`, `invalid_transition` (with `status`, `to`)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class HouseholdOrderSerializer(serializers.Serializer):
+    """A household's part of an order, as the household sees it: no buyer's phone or address."""
+
+    id = serializers.IntegerField(read_only=True)
+    number = serializers.CharField(source="order.number", read_only=True)
+    status = serializers.ChoiceField(choices=FarmOrderStatus.choices, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+    subtotal = serializers.IntegerField(read_only=True)
+    delivery_ward = WardRefSerializer(source="order.delivery_ward", read_only=True)
+    delivery_date = serializers.DateField(source="order.delivery_date", read_only=True)
+    payment_method = serializers.CharField(source="order.payment_method", read_only=True)
+    note = serializers.CharField(source="order.note", read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class RejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text=_("Told to the buyer."))
+
+
+class QuoteMethodSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    label = serializers.CharField()
+    available = serializers.BooleanField()
+    reason = serializers.CharField(help_text=_("Why the method is not offered for this order, in words."))
+    code = serializers.CharField(help_text=_("`cod_limit` or `cod_suspended` when not available."))
+
+
+class CheckoutQuoteSerializer(serializers.Serializer):
+    """What checking out now would cost. `delivery_fee` and `total` are null until `?ward=` is given."""
+
+    cart = CartSerializer(source="detail", read_only=True, allow_null=True)
+    weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    subtotal = serializers.IntegerField(read_only=True)
+    delivery_fee = serializers.IntegerField(read_only=True, allow_null=True)
+    total = serializers.IntegerField(read_only=True, allow_null=True)
+    payment_methods = QuoteMethodSerializer(source="methods", many=True, read_only=True)

@@ -1,20 +1,28 @@
-"""Cart API: the signed-in user's own cart (any role). Someone else's line is a 404.
+"""Cart, checkout and orders API. Any signed-in user has a cart and orders of their own; a
+household (farmer) sees its own parts of orders. Anyone else's object is a 404.
+
+Cart: the signed-in user's own cart (any role). Someone else's line is a 404.
 
 Every answer is the whole cart, priced now; answering it records its prices as seen, so a
 price change is flagged once (`price_changed`, `previous_price`).
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
-from rest_framework.exceptions import NotFound
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.accounts.models import Role
+from marketplace.accounts.permissions import role_permission
 from marketplace.api import validated
+from marketplace.geo.models import Ward
 
 from .. import services
-from ..models import Cart, CartLine
-from ..selectors import cart_lines_of
+from ..models import Cart, CartLine, FarmOrderStatus
+from ..selectors import cart_lines_of, farm_orders_of_household, order_of_buyer, orders_of_buyer
 from . import serializers as s
 
 NOT_FOUND = OpenApiResponse(s.CartErrorSerializer, description="Not a line of your cart.")
@@ -89,3 +97,182 @@ class CartItemDetailView(APIView):
         line = _own_line(request, pk)
         services.cart_line_remove(line=line)
         return _cart_response(request, line.cart)
+
+
+# --- Checkout and orders (issue #5) -------------------------------------------------------
+
+CHECKOUT_CONFLICT = OpenApiResponse(
+    s.CheckoutErrorSerializer,
+    description="Nothing was taken. `cart_empty`; `cart_changed` (the cart differs from `cart_version`: "
+    "`version` is the current one, `lines` name changed lines); `cart_conflict` (`lines` that cannot be "
+    "ordered: off sale, a suspended household, too little stock); `cod_limit`, `cod_suspended`.",
+)
+ORDER_NOT_FOUND = OpenApiResponse(s.OrderErrorSerializer, description="Not one of your orders.")
+FARM_ORDER_NOT_FOUND = OpenApiResponse(
+    s.OrderErrorSerializer, description="Not an order of your household (or not yet confirmed)."
+)
+ORDER_CONFLICT = OpenApiResponse(
+    s.OrderErrorSerializer,
+    description="`not_cancellable` (a household has accepted), or `invalid_transition` with `status`, `to`.",
+)
+
+
+def _order_response(request, order_pk: int, *, status_code=status.HTTP_200_OK, start=None) -> Response:
+    order = order_of_buyer(user=request.user, pk=order_pk)
+    context = {"request": request, "payment_start": start}
+    return Response(s.OrderSerializer(order, context=context).data, status=status_code)
+
+
+class CheckoutView(APIView):
+    """Preview (GET) or place (POST) an order from the user's own cart."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("ward", str, description="A 5-digit ward code: quote its delivery fee.")
+        ],
+        responses={200: s.CheckoutQuoteSerializer, 400: INVALID},
+    )
+    def get(self, request):
+        ward = request.query_params.get("ward")
+        if ward is not None:
+            ward = Ward.objects.filter(pk=ward.strip()).first()
+            if ward is None:
+                raise ValidationError({"ward": [_("Choose a ward or commune from the list.")]})
+        quote = services.checkout_quote(buyer=request.user, ward=ward)
+        return Response(s.CheckoutQuoteSerializer(quote, context={"request": request}).data)
+
+    @extend_schema(
+        request=s.CheckoutInputSerializer,
+        responses={201: s.OrderSerializer, 400: INVALID, 409: CHECKOUT_CONFLICT},
+        description="Prices, the delivery fee and totals are computed on the server from the cart; any "
+        "price or total in the body is ignored. The cart is emptied.",
+    )
+    def post(self, request):
+        data = validated(s.CheckoutInputSerializer, request)
+        placed = services.checkout_place(
+            buyer=request.user,
+            delivery=data["delivery"],
+            payment_method=data["payment_method"],
+            note=data["note"],
+            delivery_date=data["delivery_date"],
+            cart_version=data["cart_version"],
+        )
+        return _order_response(
+            request, placed.order.pk, status_code=status.HTTP_201_CREATED, start=placed.payment_start
+        )
+
+
+class OrderListView(generics.ListAPIView):
+    """The user's own orders, newest first."""
+
+    serializer_class = s.OrderListSerializer
+
+    def get_queryset(self):
+        return orders_of_buyer(user=self.request.user)
+
+
+class OrderDetailView(APIView):
+    """One of the user's orders with its households' parts, lines, timeline and payment."""
+
+    @extend_schema(responses={200: s.OrderSerializer, 404: ORDER_NOT_FOUND})
+    def get(self, request, pk: int):
+        if order_of_buyer(user=request.user, pk=pk) is None:
+            raise NotFound()
+        return _order_response(request, pk)
+
+
+class OrderCancelView(APIView):
+    """Cancel the parts no household has accepted yet (or the parts named); stock goes back."""
+
+    @extend_schema(
+        request=s.OrderCancelInputSerializer,
+        responses={200: s.OrderSerializer, 400: INVALID, 404: ORDER_NOT_FOUND, 409: ORDER_CONFLICT},
+    )
+    def post(self, request, pk: int):
+        order = orders_of_buyer(user=request.user).filter(pk=pk).first()
+        if order is None:
+            raise NotFound()
+        data = validated(s.OrderCancelInputSerializer, request)
+        services.order_cancel(
+            order=order, by=request.user, reason=data["reason"], farm_order_ids=data.get("farm_orders")
+        )
+        return _order_response(request, pk)
+
+
+FARMER = role_permission(Role.FARMER)
+
+
+class HouseholdOrderListView(generics.ListAPIView):
+    """The household's parts of orders (from `new` on), newest first; `?status=` filters."""
+
+    serializer_class = s.HouseholdOrderSerializer
+    permission_classes = [IsAuthenticated, FARMER]
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=FarmOrderStatus.values)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = farm_orders_of_household(user=self.request.user)
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in FarmOrderStatus.values:
+                raise ValidationError({"status": [_("Choose a status from the list.")]})
+            qs = qs.filter(status=wanted)
+        return qs
+
+
+def _own_farm_order(request, pk: int):
+    farm_order = farm_orders_of_household(user=request.user).filter(pk=pk).first()
+    if farm_order is None:
+        raise NotFound()
+    return farm_order
+
+
+def _farm_order_response(request, pk: int) -> Response:
+    return Response(
+        s.HouseholdOrderSerializer(_own_farm_order(request, pk), context={"request": request}).data
+    )
+
+
+class HouseholdOrderDetailView(APIView):
+    permission_classes = [IsAuthenticated, FARMER]
+
+    @extend_schema(responses={200: s.HouseholdOrderSerializer, 404: FARM_ORDER_NOT_FOUND})
+    def get(self, request, pk: int):
+        return _farm_order_response(request, pk)
+
+
+class HouseholdOrderAcceptView(APIView):
+    """Accept the household's part: the buyer can no longer cancel it."""
+
+    permission_classes = [IsAuthenticated, FARMER]
+
+    @extend_schema(
+        request=None,
+        responses={200: s.HouseholdOrderSerializer, 404: FARM_ORDER_NOT_FOUND, 409: ORDER_CONFLICT},
+    )
+    def post(self, request, pk: int):
+        services.farm_order_accept(farm_order=_own_farm_order(request, pk), by=request.user)
+        return _farm_order_response(request, pk)
+
+
+class HouseholdOrderRejectView(APIView):
+    """Refuse the household's part, with a reason told to the buyer; the stock comes back."""
+
+    permission_classes = [IsAuthenticated, FARMER]
+
+    @extend_schema(
+        request=s.RejectInputSerializer,
+        responses={
+            200: s.HouseholdOrderSerializer,
+            400: INVALID,
+            404: FARM_ORDER_NOT_FOUND,
+            409: ORDER_CONFLICT,
+        },
+    )
+    def post(self, request, pk: int):
+        farm_order = _own_farm_order(request, pk)
+        data = validated(s.RejectInputSerializer, request)
+        services.farm_order_reject(farm_order=farm_order, by=request.user, reason=data["reason"])
+        return _farm_order_response(request, pk)

@@ -14,4 +14,13 @@ from .cart import (  # noqa: F401
     parse_quantity,
     quantity_text,
 )
-from .orders import farm_order_transition, order_number_new, order_transition  # noqa: F401
+from .checkout import Delivery, checkout_place, checkout_quote, delivery_parse  # noqa: F401
+from .cod import cod_refusal, cod_restore, delivery_refused_record  # noqa: F401
+from .fulfilment import farm_order_accept, farm_order_reject, order_cancel  # noqa: F401
+from .orders import (  # noqa: F401
+    farm_order_transition,
+    farm_orders_move,
+    order_number_new,
+    order_transition,
+)
+from .payments import order_confirm, payment_callback_apply, payment_refund, payment_start  # noqa: F401

@@ -77,29 +77,47 @@ def order_transition(*, order: Order, to: str, by=None, note: str = "") -> Order
 
 @transaction.atomic
 def farm_order_transition(*, farm_order: FarmOrder, to: str, by=None, note: str = "") -> FarmOrder:
-    """Move a farm order to `to` if the table allows it, record it, and roll its order up.
-
-    The order row is locked first (then the farm order), so two households moving their parts
-    at once roll the order up one after the other.
-    """
+    """Move a farm order to `to` if the table allows it, record it, and roll its order up."""
     order = Order.objects.select_for_update().get(pk=farm_order.order_id)
-    locked = FarmOrder.objects.select_for_update().get(pk=farm_order.pk)
-    if not is_allowed(FARM_ORDER_TRANSITIONS, locked.status, to):
-        _refuse(
-            message=_("This household's order is “%(current)s” and cannot become “%(to)s”."),
-            current=locked.status,
-            to=to,
-            label_of=_farm_order_label,
-        )
-    StatusChange.objects.create(
-        order=order, farm_order=locked, from_status=locked.status, to_status=to, by=by, note=note
-    )
-    locked.status = to
-    locked.save(update_fields=["status", "updated_at"])
+    moved = farm_orders_move(order=order, farm_order_ids=[farm_order.pk], to=to, by=by, note=note)
+    return moved[0]
 
-    statuses = order.farm_orders.values_list("status", flat=True)
-    rolled = order_status_from(statuses, current=order.status)
+
+def farm_orders_move(*, order: Order, farm_order_ids, to: str, by=None, note: str = "") -> list[FarmOrder]:
+    """Move several farm orders of one order to `to` at once, record each, and roll the order up.
+
+    The caller holds the order's row lock (`select_for_update`), so two households moving
+    their parts at once roll the order up one after the other. Every farm order must be
+    allowed the move, or nothing moves. A constant number of queries, however many move.
+    Return the moved farm orders, with `.order` set to the (rolled-up) order.
+    """
+    wanted = set(farm_order_ids)
+    siblings = list(FarmOrder.objects.select_for_update().filter(order=order).order_by("pk"))
+    moving = [fo for fo in siblings if fo.pk in wanted]
+    if len(moving) != len(wanted):
+        raise FarmOrder.DoesNotExist("a farm order is not part of this order")
+    for farm_order in moving:
+        if not is_allowed(FARM_ORDER_TRANSITIONS, farm_order.status, to):
+            _refuse(
+                message=_("This household's order is “%(current)s” and cannot become “%(to)s”."),
+                current=farm_order.status,
+                to=to,
+                label_of=_farm_order_label,
+            )
+    now = timezone.now()
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            order=order, farm_order=fo, from_status=fo.status, to_status=to, by=by, note=note, at=now
+        )
+        for fo in moving
+    )
+    FarmOrder.objects.filter(pk__in=wanted).update(status=to, updated_at=now)
+    for farm_order in moving:
+        farm_order.status = to
+        farm_order.updated_at = now
+        farm_order.order = order
+
+    rolled = order_status_from([fo.status for fo in siblings], current=order.status)
     if rolled != order.status:
         _order_move(order=order, to=rolled, by=by, note=ROLL_UP_NOTE)
-    locked.order = order
-    return locked
+    return moving

@@ -1,0 +1,93 @@
+"""Payment providers behind one small interface, chosen by method (DESIGN.md house rule 7).
+
+`settings.PAYMENT_PROVIDERS` maps a method (`cod`, and from issue #6 `card`, `vietqr`) to a
+provider class, loaded with `import_string` the way Django loads auth backends. A provider
+talks to the outside world; `orders.services.payments` keeps the books (statuses, refunds) and
+calls the provider. `tests/orders/test_payment_contract.py` runs one contract against every
+provider in the setting.
+"""
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+class PaymentError(Exception):
+    """A provider refused or failed: `message` is for people, `code` for machines."""
+
+    def __init__(self, message, *, code: str = "payment_failed"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class PaymentStart:
+    """What starting a payment gives: paid or confirmed now, or a page to send the buyer to."""
+
+    # The order can go to its households at once (cash on delivery: nothing to wait for).
+    confirms_order: bool
+    # Where the buyer pays (a hosted payment page); empty when there is nothing to do online.
+    redirect_url: str = ""
+    reference: str = ""
+    # Shown to the buyer and in the API's `payment` object.
+    instructions: str = ""
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    """What a provider's callback says happened to one payment (by its id or reference)."""
+
+    payment_id: int | None
+    reference: str
+    event: str  # "paid", "failed", "cancelled"
+    amount: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    reference: str = ""
+
+
+class PaymentProvider:
+    """The interface every payment method implements."""
+
+    #: The method's code, as in `Order.payment_method`.
+    method: str = ""
+
+    def is_available(self) -> bool:
+        """Return whether the method can be offered now (configured, reachable)."""
+        return True
+
+    def start(self, *, payment) -> PaymentStart:
+        """Begin paying `payment` (a `Payment` row in its order's transaction)."""
+        raise NotImplementedError
+
+    def parse_callback(self, *, body: bytes, headers: dict) -> CallbackOutcome:
+        """Check and read a callback; raise PaymentError for anything not genuine or not understood."""
+        raise NotImplementedError
+
+    def refund(self, *, payment, amount: int, key: str, reason: str = "") -> RefundOutcome:
+        """Give back `amount` đồng of a paid payment, once per `key`; raise PaymentError on failure."""
+        raise NotImplementedError
+
+
+@cache
+def _provider_class(path: str):
+    return import_string(path)
+
+
+def provider_for(method: str) -> PaymentProvider:
+    """Return the provider of a method, or raise PaymentError if the method is not set up."""
+    path = settings.PAYMENT_PROVIDERS.get(method)
+    if path is None:
+        raise PaymentError(f"unknown payment method {method!r}", code="unknown_method")
+    return _provider_class(path)()
+
+
+def methods() -> list[str]:
+    """Return the payment methods set up, in the setting's order."""
+    return list(settings.PAYMENT_PROVIDERS)

@@ -1,0 +1,113 @@
+"""Cancelling and the household's answer: buyers cancel until a household accepts, households
+accept or reject their part. Stock comes back exactly once (`stock_return`), a paid share is
+refunded once (`payment_refund` keyed by farm order), and everyone concerned is told by a task
+enqueued after commit.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketplace.errors import Conflict
+
+from ..models import FarmOrder, FarmOrderStatus, Order, Payment, PaymentRecordStatus
+from ..states import LIVE_FARM_ORDER_STATUSES
+from .orders import farm_orders_move
+from .payments import payment_refund
+from .stock import stock_return
+
+#: A buyer may cancel a household's part until the household accepts it.
+BUYER_CANCELLABLE = frozenset({FarmOrderStatus.AWAITING_PAYMENT, FarmOrderStatus.NEW})
+REASON_MAX = 500
+
+
+def _reason(reason: str, *, required: bool) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise ValidationError({"reason": [_("Tell the buyer why, in a few words.")]})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": [_("Use at most %(max)s characters.") % {"max": REASON_MAX}]})
+    return reason
+
+
+def _stop(*, order: Order, farm_order_ids: list[int], to: str, by, reason: str) -> list[FarmOrder]:
+    """Move farm orders of a locked order to cancelled or rejected; return stock; refund a paid share."""
+    moved = farm_orders_move(order=order, farm_order_ids=farm_order_ids, to=to, by=by, note=reason)
+    stock_return(farm_order_ids=farm_order_ids)
+    order = moved[0].order
+    live = order.farm_orders.filter(status__in=LIVE_FARM_ORDER_STATUSES).exists()
+    for farm_order in moved:
+        payment_refund(
+            order=order, amount=farm_order.subtotal, key=f"farm-order-{farm_order.pk}", reason=reason
+        )
+    if not live:
+        if order.delivery_fee:
+            payment_refund(
+                order=order, amount=order.delivery_fee, key=f"order-{order.pk}-delivery", reason=reason
+            )
+        # Nothing is left to pay for: a payment still waiting (cash not collected) is called off.
+        Payment.objects.filter(order=order, status=PaymentRecordStatus.PENDING).update(
+            status=PaymentRecordStatus.CANCELLED, updated_at=timezone.now()
+        )
+    return moved
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, by, reason: str = "", farm_order_ids: list[int] | None = None) -> Order:
+    """Cancel an order for its buyer: every part still cancellable, or the parts named.
+
+    A household that has accepted keeps its part (409 `not_cancellable` when nothing is left
+    to cancel, or a named part is past `new`).
+    """
+    reason = _reason(reason, required=False)
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    parts = list(order.farm_orders.values_list("pk", "status"))
+    if farm_order_ids is None:
+        chosen = [pk for pk, status in parts if status in BUYER_CANCELLABLE]
+    else:
+        known = dict(parts)
+        unknown = [pk for pk in farm_order_ids if pk not in known]
+        if unknown:
+            raise ValidationError({"farm_orders": [_("Choose parts of this order.")]})
+        chosen = [pk for pk in dict.fromkeys(farm_order_ids) if known[pk] in BUYER_CANCELLABLE]
+        if len(chosen) != len(set(farm_order_ids)):
+            chosen = []
+    if not chosen:
+        raise Conflict(
+            _("A household has already accepted this order, so it can no longer be cancelled here."),
+            code="not_cancellable",
+            status=order.status,
+        )
+    informed = [pk for pk, status in parts if pk in chosen and status != FarmOrderStatus.AWAITING_PAYMENT]
+    _stop(order=order, farm_order_ids=chosen, to=FarmOrderStatus.CANCELLED, by=by, reason=reason)
+    from ..tasks import notify_order
+
+    notify_order.delay_on_commit(order.pk, "cancelled", chosen, informed)
+    order.refresh_from_db()
+    return order
+
+
+@transaction.atomic
+def farm_order_reject(*, farm_order: FarmOrder, by, reason: str) -> FarmOrder:
+    """The household refuses its part (with a reason for the buyer); stock comes back."""
+    reason = _reason(reason, required=True)
+    order = Order.objects.select_for_update().get(pk=farm_order.order_id)
+    moved = _stop(
+        order=order, farm_order_ids=[farm_order.pk], to=FarmOrderStatus.REJECTED, by=by, reason=reason
+    )
+    from ..tasks import notify_order
+
+    notify_order.delay_on_commit(order.pk, "rejected", [farm_order.pk], [])
+    return moved[0]
+
+
+@transaction.atomic
+def farm_order_accept(*, farm_order: FarmOrder, by) -> FarmOrder:
+    """The household takes its part on: from now on the buyer can no longer cancel it."""
+    order = Order.objects.select_for_update().get(pk=farm_order.order_id)
+    moved = farm_orders_move(order=order, farm_order_ids=[farm_order.pk], to=FarmOrderStatus.ACCEPTED, by=by)
+    from ..tasks import notify_order
+
+    notify_order.delay_on_commit(order.pk, "accepted", [farm_order.pk], [])
+    return moved[0]

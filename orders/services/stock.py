@@ -1,0 +1,117 @@
+"""Stock taken by orders and given back by cancellations (DESIGN.md house rule 5).
+
+Taking stock locks the listings in primary-key order (so two checkouts that share listings
+never deadlock), then takes every line in ONE conditional UPDATE that only touches a row whose
+stock still covers its line; the CHECK constraint `farms_product_stock_not_negative` stands
+behind it. On SQLite the write transaction is IMMEDIATE (settings), so checkouts queue.
+Returning stock marks each line first (`stock_returned_at IS NULL` → now), so a line's stock
+comes back once, whatever path cancels it. Both are a constant number of queries.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, DecimalField, F, Q, Value, When
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from farms.models import FarmStatus, Product, ProductStatus
+
+from ..models import OrderLine
+
+_STOCK = DecimalField(max_digits=12, decimal_places=3)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A listing that cannot give what a line asks: off sale, or too little stock left."""
+
+    product_id: int
+    wanted: Decimal
+    available: Decimal
+    on_sale: bool
+
+
+def _totals(wanted: dict[int, Decimal]) -> dict[int, Decimal]:
+    return {pk: Decimal(quantity) for pk, quantity in wanted.items() if quantity > 0}
+
+
+def products_lock(product_ids) -> dict[int, dict]:
+    """Lock listings in primary-key order; return {id: {price, stock, status, farm_status}}."""
+    rows = (
+        Product.objects.filter(pk__in=list(product_ids))
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .values("pk", "price", "stock", "status", "farm_id", "farm__status")
+    )
+    return {row["pk"]: row for row in rows}
+
+
+def stock_take(*, wanted: dict[int, Decimal], locked: dict[int, dict]) -> list[Shortfall]:
+    """Take `wanted` {listing id: quantity} from listings locked by `products_lock`.
+
+    Return the shortfalls and take nothing when there is any: the caller refuses the order.
+    A listing whose stock reaches 0 becomes `sold_out`.
+    """
+    wanted = _totals(wanted)
+    shortfalls = []
+    for pk, quantity in wanted.items():
+        row = locked.get(pk)
+        on_sale = (
+            bool(row) and row["status"] == ProductStatus.ACTIVE and row["farm__status"] == FarmStatus.VERIFIED
+        )
+        available = row["stock"] if row else Decimal(0)
+        if not on_sale or available < quantity:
+            shortfalls.append(Shortfall(pk, quantity, available if on_sale else Decimal(0), on_sale))
+    if shortfalls or not wanted:
+        return shortfalls
+    covered = Q()
+    for pk, quantity in wanted.items():
+        covered |= Q(pk=pk, stock__gte=quantity, status=ProductStatus.ACTIVE)
+    updated = Product.objects.filter(covered).update(
+        stock=Case(
+            *(When(pk=pk, then=F("stock") - Value(q)) for pk, q in wanted.items()), output_field=_STOCK
+        ),
+        status=Case(
+            *(When(pk=pk, stock=q, then=Value(ProductStatus.SOLD_OUT)) for pk, q in wanted.items()),
+            default=F("status"),
+        ),
+        updated_at=Now(),
+    )
+    if updated != len(wanted):
+        # Cannot happen while the rows are locked; if it does, the caller's transaction must not commit.
+        raise RuntimeError(f"stock changed under a lock: {updated} of {len(wanted)} listings taken")
+    return []
+
+
+def stock_return(*, farm_order_ids) -> int:
+    """Give back the stock of every line of these farm orders not yet given back; return how many lines.
+
+    Call inside the transaction that cancels the farm orders (their rows locked). A listing
+    that was sold out comes back on sale; a paused or archived one keeps its status.
+    """
+    lines = list(
+        OrderLine.objects.filter(farm_order_id__in=list(farm_order_ids), stock_returned_at__isnull=True)
+        .select_for_update()
+        .values_list("pk", "product_id", "quantity")
+    )
+    if not lines:
+        return 0
+    marked = OrderLine.objects.filter(
+        pk__in=[pk for pk, _p, _q in lines], stock_returned_at__isnull=True
+    ).update(stock_returned_at=timezone.now())
+    if marked != len(lines):
+        raise RuntimeError("order lines were returned by another transaction")
+    back: dict[int, Decimal] = defaultdict(Decimal)
+    for _pk, product_id, quantity in lines:
+        back[product_id] += quantity
+    products_lock(back)
+    Product.objects.filter(pk__in=list(back)).update(
+        stock=Case(*(When(pk=pk, then=F("stock") + Value(q)) for pk, q in back.items()), output_field=_STOCK),
+        status=Case(
+            When(status=ProductStatus.SOLD_OUT, then=Value(ProductStatus.ACTIVE)), default=F("status")
+        ),
+        updated_at=Now(),
+    )
+    return len(lines)

@@ -1,0 +1,188 @@
+"""Order pages: checkout, the buyer's orders with their timeline, the household's orders.
+
+Pages call the same services as the API; a refusal (409) is explained on the page.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from marketplace.accounts.decorators import role_required
+from marketplace.accounts.models import Role
+from marketplace.accounts.phone import format_phone
+from marketplace.errors import Conflict
+
+from . import services
+from .forms import CancelForm, CheckoutForm, RejectForm
+from .models import Order
+from .selectors import farm_orders_of_household, order_of_buyer, orders_of_buyer
+from .services.fulfilment import BUYER_CANCELLABLE
+
+PAGE_SIZE = 20
+farmer_only = role_required(Role.FARMER)
+
+
+def _last_delivery(user) -> dict:
+    """Prefill checkout from the buyer's last order, else from the account."""
+    last = Order.objects.filter(buyer=user).order_by("-created_at").first()
+    if last is not None:
+        return {
+            "name": last.delivery_name,
+            "phone": format_phone(last.delivery_phone),
+            "address": last.delivery_address,
+            "ward": last.delivery_ward_id,
+        }
+    return {"name": user.full_name, "phone": format_phone(user.phone)}
+
+
+@login_required
+def checkout(request):
+    """Show the order, the delivery fee for the chosen ward and the payment; place it on submit.
+
+    The "quote" button only recomputes the fee for another ward; the order button places it.
+    """
+    posted = request.method == "POST"
+    initial = _last_delivery(request.user)
+    ward = request.POST.get("ward") if posted else initial.get("ward")
+    quote = services.checkout_quote(buyer=request.user, ward=ward if ward and str(ward).isdigit() else None)
+    if quote.is_empty:
+        messages.info(request, _("Your cart is empty."))
+        return redirect("storefront:cart")
+    form = CheckoutForm(
+        request.POST if posted else None,
+        methods=quote.methods,
+        initial={**initial, "cart_version": quote.detail.version, "payment_method": "cod"},
+    )
+    status = 200
+    if posted and "quote" not in request.POST and form.is_valid():
+        data = form.cleaned_data
+        try:
+            delivery = services.delivery_parse(
+                name=data["name"], phone=data["phone"], address=data["address"], ward=data["ward"]
+            )
+            placed = services.checkout_place(
+                buyer=request.user,
+                delivery=delivery,
+                payment_method=data["payment_method"],
+                note=data["note"],
+                delivery_date=data["delivery_date"],
+                cart_version=data["cart_version"] or None,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except Conflict as exc:
+            form.add_error(None, str(exc.message))
+            status = 409
+            # Show the cart as it is now; the buyer confirms the new version by ordering again.
+            quote = services.checkout_quote(buyer=request.user, ward=data["ward"])
+            form.data = form.data.copy()
+            form.data["cart_version"] = quote.detail.version if quote.detail else ""
+            if quote.is_empty:
+                messages.error(request, str(exc.message))
+                return redirect("storefront:cart")
+        else:
+            if placed.payment_start.redirect_url:
+                return redirect(placed.payment_start.redirect_url)
+            messages.success(
+                request, _("Thank you! Order %(number)s is placed.") % {"number": placed.order.number}
+            )
+            return redirect("orders:detail", number=placed.order.number)
+    if posted and form.errors and status == 200:
+        status = 400
+    unavailable = [m for m in quote.methods if not m.available]
+    context = {"form": form, "quote": quote, "unavailable_methods": unavailable}
+    return render(request, "orders/checkout.html", context, status=status)
+
+
+@login_required
+def order_list(request):
+    page = Paginator(orders_of_buyer(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "orders/order_list.html", {"page": page})
+
+
+@login_required
+def order_detail(request, number: str):
+    order = order_of_buyer(user=request.user, number=number)
+    if order is None:
+        raise Http404
+    parts = list(order.farm_orders.all())
+    farms = {fo.pk: fo.farm for fo in parts}
+    timeline = [(change, farms.get(change.farm_order_id)) for change in order.status_changes.all()]
+    context = {
+        "order": order,
+        "parts": parts,
+        "timeline": timeline,
+        "payment": next(iter(order.payments.all()), None),
+        "can_cancel": any(fo.status in BUYER_CANCELLABLE for fo in parts),
+        "cancel_form": CancelForm(),
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+@login_required
+@require_POST
+def order_cancel(request, number: str):
+    order = orders_of_buyer(user=request.user).filter(number=number).first()
+    if order is None:
+        raise Http404
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    ids = [int(pk) for pk in request.POST.getlist("farm_order") if pk.isdigit()] or None
+    try:
+        services.order_cancel(order=order, by=request.user, reason=reason, farm_order_ids=ids)
+    except (Conflict, ValidationError) as exc:
+        messages.error(request, str(exc.message) if isinstance(exc, Conflict) else " ".join(exc.messages))
+    else:
+        messages.success(request, _("Cancelled. Nothing is owed for the cancelled items."))
+    return redirect("orders:detail", number=order.number)
+
+
+@farmer_only
+def farm_order_list(request):
+    qs = farm_orders_of_household(user=request.user)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "orders/farm_orders.html", {"page": page, "reject_form": RejectForm()})
+
+
+def _own_farm_order(request, pk: int):
+    farm_order = farm_orders_of_household(user=request.user).filter(pk=pk).first()
+    if farm_order is None:
+        raise Http404
+    return farm_order
+
+
+@farmer_only
+@require_POST
+def farm_order_accept(request, pk: int):
+    farm_order = _own_farm_order(request, pk)
+    try:
+        services.farm_order_accept(farm_order=farm_order, by=request.user)
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Order %(number)s accepted.") % {"number": farm_order.order.number})
+    return redirect("orders:farm_orders")
+
+
+@farmer_only
+@require_POST
+def farm_order_reject(request, pk: int):
+    farm_order = _own_farm_order(request, pk)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Tell the buyer why, in a few words."))
+        return redirect("orders:farm_orders")
+    try:
+        services.farm_order_reject(farm_order=farm_order, by=request.user, reason=form.cleaned_data["reason"])
+    except (Conflict, ValidationError) as exc:
+        messages.error(request, str(exc.message) if isinstance(exc, Conflict) else " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Order %(number)s rejected; the stock is back.") % {"number": farm_order.order.number}
+        )
+    return redirect("orders:farm_orders")
