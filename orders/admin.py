@@ -4,9 +4,12 @@ Order and farm-order statuses move only through `orders.services` transitions, s
 read-only.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import Cart, CartLine, FarmOrder, Order, OrderLine, StatusChange
+from .models import Cart, CartLine, CodStanding, FarmOrder, Order, OrderLine, Payment, Refund, StatusChange
+from .services import cod_restore
 
 
 class CartLineInline(admin.TabularInline):
@@ -81,3 +84,59 @@ class FarmOrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["order", "farm"]
     search_fields = ["order__number", "farm__name"]
     inlines = [OrderLineInline]
+
+
+class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Refund
+    extra = 0
+    fields = ["key", "amount", "reason", "reference", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "order",
+        "method",
+        "status",
+        "amount",
+        "paid_amount",
+        "refunded_amount",
+        "created_at",
+    ]
+    list_filter = ["method", "status"]
+    list_select_related = ["order"]
+    search_fields = ["order__number", "reference"]
+    inlines = [RefundInline]
+
+
+@admin.register(CodStanding)
+class CodStandingAdmin(admin.ModelAdmin):
+    """Buyers' refused deliveries; the action gives a suspended buyer cash on delivery back."""
+
+    list_display = ["buyer", "refusals", "suspended_at", "restored_at", "restored_by"]
+    list_filter = [("suspended_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["buyer", "restored_by"]
+    search_fields = ["buyer__phone", "buyer__full_name"]
+    readonly_fields = ["buyer", "refusals", "suspended_at", "restored_at", "restored_by"]
+    actions = ["restore_cod"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Restore cash on delivery"))
+    def restore_cod(self, request, queryset):
+        for standing in queryset.select_related("buyer"):
+            cod_restore(buyer=standing.buyer, by=request.user)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext(
+                "Cash on delivery restored for %(count)d buyer.",
+                "Cash on delivery restored for %(count)d buyers.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
