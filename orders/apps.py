@@ -11,10 +11,13 @@ class OrdersConfig(AppConfig):
 
         from marketplace.accounts.hooks import register_export_section, user_anonymised
 
-        from .selectors import cart_export
+        from .selectors import cart_export, orders_export
         from .services import cart_delete_for_user
+        from .services.fulfilment import orders_anonymise_for_user
         from .sessions import merge_cart_on_login
 
         user_logged_in.connect(merge_cart_on_login, dispatch_uid="orders-merge-cart")
         register_export_section("cart", cart_export)
+        register_export_section("orders", orders_export)
         user_anonymised.connect(cart_delete_for_user, dispatch_uid="orders-anonymise")
+        user_anonymised.connect(orders_anonymise_for_user, dispatch_uid="orders-anonymise-deliveries")

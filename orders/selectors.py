@@ -254,3 +254,41 @@ def farm_orders_of_household(*, user) -> QuerySet[FarmOrder]:
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
         .order_by("-created_at", "-id")
     )
+
+
+def orders_export(user) -> list[dict]:
+    """Return the account's orders for their data export: what, from whom, where, when, how much."""
+    orders = _order_detail_qs(Order.objects.filter(buyer=user).order_by("created_at", "pk"))
+    return [
+        {
+            "number": order.number,
+            "created_at": order.created_at.isoformat(),
+            "status": order.status,
+            "payment_method": order.payment_method,
+            "payment_status": order.payment_status,
+            "total": order.total,
+            "delivery": {
+                "name": order.delivery_name,
+                "phone": order.delivery_phone,
+                "address": order.delivery_address,
+                "ward": order.delivery_ward_id,
+            },
+            "note": order.note,
+            "households": [
+                {
+                    "farm": part.farm.name,
+                    "status": part.status,
+                    "lines": [
+                        {
+                            "product": line.product_name,
+                            "quantity": str(line.quantity),
+                            "line_total": line.line_total,
+                        }
+                        for line in part.lines.all()
+                    ],
+                }
+                for part in order.farm_orders.all()
+            ],
+        }
+        for order in orders
+    ]

@@ -111,3 +111,10 @@ def farm_order_accept(*, farm_order: FarmOrder, by) -> FarmOrder:
 
     notify_order.delay_on_commit(order.pk, "accepted", [farm_order.pk], [])
     return moved[0]
+
+
+def orders_anonymise_for_user(*, user, **_signal_kwargs) -> int:
+    """Strip a deleted account's delivery contacts from its orders; amounts and wards stay for the books."""
+    return Order.objects.filter(buyer=user).update(
+        delivery_name="", delivery_phone="", delivery_address="", note=""
+    )

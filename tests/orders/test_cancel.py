@@ -12,6 +12,7 @@ from orders import services
 from orders.models import FarmOrder, OrderLine, OrderNotice
 from orders.services.notices import order_notify
 from orders.services.stock import stock_return
+from tests.conftest import TEST_PASSWORD
 from tests.orders.factories import listings, place
 
 pytestmark = pytest.mark.django_db
@@ -176,11 +177,16 @@ def test_cancelling_tells_households_and_buyer_once(buyer, two_farms, django_cap
     subjects = list(Notification.objects.filter(user=first.farm.owner).values_list("subject", flat=True))
     assert any(order.number in subject for subject in subjects)
     before = Notification.objects.count()
+    last = Notification.objects.latest("pk").pk
     with django_capture_on_commit_callbacks(execute=True):
         services.order_cancel(order=order, by=buyer, farm_order_ids=[first.pk])
     told = Notification.objects.count() - before
     assert told == 2  # the buyer and the household whose part was cancelled
-    assert not Notification.objects.filter(user=second.farm.owner, pk__gt=before).exists()
+    assert set(Notification.objects.filter(pk__gt=last).values_list("user", flat=True)) == {
+        buyer.pk,
+        first.farm.owner_id,
+    }
+    assert not Notification.objects.filter(user=second.farm.owner, pk__gt=last).exists()
     # The task runs again (a retry): nobody is told twice.
     assert order_notify(order=order, event="cancelled", farm_order_ids=[first.pk], informed=[first.pk]) == 0
     assert Notification.objects.count() - before == 2
@@ -216,3 +222,17 @@ def test_rejecting_needs_a_reason_in_the_service(buyer, make_user):
     with pytest.raises(Conflict):  # accepted: past the point of rejecting
         services.farm_order_reject(farm_order=part, by=part.farm.owner, reason="muộn")
     assert FarmOrder.objects.get(pk=part.pk).status == "accepted"
+
+
+def test_deleting_an_account_strips_delivery_contacts_and_export_lists_orders(buyer, make_user, api_as):
+    from marketplace.accounts.services import user_delete
+
+    (product,) = listings(make_user)
+    order = place(buyer, [(product, 2)], note="Gọi trước 0912 345 678")
+    exported = api_as(buyer).get("/api/v1/me/export/").json()["orders"]
+    assert [(o["number"], o["delivery"]["phone"]) for o in exported] == [(order.number, "+84912345678")]
+    assert exported[0]["households"][0]["lines"][0]["quantity"] == "2.000"
+    user_delete(user=buyer, password=TEST_PASSWORD)
+    order.refresh_from_db()
+    assert (order.delivery_name, order.delivery_phone, order.delivery_address, order.note) == ("", "", "", "")
+    assert order.total > 0 and order.delivery_ward_id
