@@ -37,6 +37,9 @@ class CashOnDelivery(PaymentProvider):
 
     def refund(self, *, payment, amount: int, key: str, reason: str = "") -> RefundOutcome:
         if amount <= 0 or amount > payment.paid_amount - payment.refunded_amount:
-            raise PaymentError(_("A refund cannot be more than what was paid."), code="refund_too_large")
+            raise PaymentError(
+                _("A refund must be more than 0 and no more than what is left to refund."),
+                code="refund_too_large",
+            )
         # The cash goes back by hand (staff); the record is the refund.
         return RefundOutcome(reference=f"cash-{key}")

@@ -283,7 +283,7 @@ def checkout_place(
             if line.product.pk in short
         ]
         raise Conflict(
-            _("Some items sold out while you were ordering: %(lines)s.") % {"lines": _conflict_lines(lines)},
+            _("Some items cannot be ordered as they stand: %(lines)s.") % {"lines": _conflict_lines(lines)},
             code="cart_conflict",
             lines=lines,
         )

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from marketplace.money import format_vnd
 
@@ -41,9 +42,12 @@ def cod_refusal(*, buyer, total: int) -> CodRefusal | None:
     if standing is not None and standing.suspended:
         return CodRefusal(
             "cod_suspended",
-            _(
+            ngettext(
+                "Cash on delivery is paused for your account because %(count)s delivery was refused. "
+                "Please contact Chợ Nổi to have it restored.",
                 "Cash on delivery is paused for your account because %(count)s deliveries were refused. "
-                "Please contact Chợ Nổi to have it restored."
+                "Please contact Chợ Nổi to have it restored.",
+                standing.refusals,
             )
             % {"count": standing.refusals},
         )

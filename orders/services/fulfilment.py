@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from marketplace.errors import Conflict
 
-from ..models import FarmOrder, FarmOrderStatus, Order, Payment, PaymentRecordStatus
+from ..models import FarmOrder, FarmOrderStatus, Order, OrderStatus, Payment, PaymentRecordStatus
 from ..states import LIVE_FARM_ORDER_STATUSES
 from .orders import farm_orders_move
 from .payments import payment_refund
@@ -69,13 +69,19 @@ def order_cancel(*, order: Order, by, reason: str = "", farm_order_ids: list[int
         known = dict(parts)
         unknown = [pk for pk in farm_order_ids if pk not in known]
         if unknown:
-            raise ValidationError({"farm_orders": [_("Choose parts of this order.")]})
+            raise ValidationError({"farm_orders": [_("Choose only parts of this order.")]})
         chosen = [pk for pk in dict.fromkeys(farm_order_ids) if known[pk] in BUYER_CANCELLABLE]
         if len(chosen) != len(set(farm_order_ids)):
             chosen = []
     if not chosen:
+        if order.status == OrderStatus.CANCELLED:
+            message = _("This order is already cancelled.")
+        elif farm_order_ids is not None:
+            message = _("Only parts no household has accepted yet can be cancelled.")
+        else:
+            message = _("A household has already accepted this order, so it can no longer be cancelled here.")
         raise Conflict(
-            _("A household has already accepted this order, so it can no longer be cancelled here."),
+            message,
             code="not_cancellable",
             status=order.status,
         )

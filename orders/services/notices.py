@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from marketplace.money import format_vnd
 from marketplace.notifications.services import notify
@@ -64,13 +65,18 @@ def order_notify(*, order: Order, event: str, farm_order_ids=(), informed=()) ->
             for fo in parts:
                 if fo.status != FarmOrderStatus.NEW:
                     continue
+                count = fo.lines.count()
                 sent += _send_once(
                     order=order,
                     key=f"new:{fo.pk}",
                     user=fo.farm.owner,
                     subject=_("New order %(number)s") % values,
-                    body=_("%(count)s item(s) worth %(amount)s. Please accept or reject it soon.")
-                    % {"count": fo.lines.count(), "amount": format_vnd(fo.subtotal)},
+                    body=ngettext(
+                        "%(count)s line worth %(amount)s. Please accept or reject it soon.",
+                        "%(count)s lines worth %(amount)s. Please accept or reject it soon.",
+                        count,
+                    )
+                    % {"count": count, "amount": format_vnd(fo.subtotal)},
                     url=_farm_url(),
                 )
         elif event == "cancelled":
@@ -106,7 +112,7 @@ def order_notify(*, order: Order, event: str, farm_order_ids=(), informed=()) ->
                     subject=_("%(farm)s cannot fill part of order %(number)s")
                     % {**values, "farm": fo.farm.name},
                     body=_("Reason: %(reason)s. You will not be charged for these items.")
-                    % {"reason": next(iter(reason), "")},
+                    % {"reason": next(iter(reason), "").strip().rstrip(".")},
                     url=_buyer_url(order),
                 )
         elif event == "accepted":
