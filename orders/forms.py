@@ -34,7 +34,9 @@ class CheckoutForm(FormErrorsMixin, forms.Form):
 
     def __init__(self, *args, methods, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["payment_method"].choices = [(m.method, m.label) for m in methods if m.available]
+        # Every method set up is a choice: one refused for this order is explained by the
+        # checkout's 409 (and a notice beside the choice), never as "not a valid choice".
+        self.fields["payment_method"].choices = [(m.method, m.label) for m in methods]
 
 
 class CancelForm(forms.Form):

@@ -53,13 +53,17 @@ def checkout(request):
     if quote.is_empty:
         messages.info(request, _("Your cart is empty."))
         return redirect("storefront:cart")
-    form = CheckoutForm(
-        request.POST if posted else None,
-        methods=quote.methods,
-        initial={**initial, "cart_version": quote.detail.version, "payment_method": "cod"},
-    )
+    placing = posted and "quote" not in request.POST
+    defaults = {**initial, "cart_version": quote.detail.version, "payment_method": "cod"}
+    if posted and not placing:
+        # A fee quote keeps what the buyer typed, without judging a form they have not finished.
+        defaults.update(
+            {key: value for key, value in request.POST.items() if key in CheckoutForm.base_fields}
+        )
+        defaults["cart_version"] = quote.detail.version
+    form = CheckoutForm(request.POST if placing else None, methods=quote.methods, initial=defaults)
     status = 200
-    if posted and "quote" not in request.POST and form.is_valid():
+    if placing and form.is_valid():
         data = form.cleaned_data
         try:
             delivery = services.delivery_parse(
@@ -92,10 +96,16 @@ def checkout(request):
                 request, _("Thank you! Order %(number)s is placed.") % {"number": placed.order.number}
             )
             return redirect("orders:detail", number=placed.order.number)
-    if posted and form.errors and status == 200:
+    if placing and form.errors and status == 200:
         status = 400
     unavailable = [m for m in quote.methods if not m.available]
-    context = {"form": form, "quote": quote, "unavailable_methods": unavailable}
+    context = {
+        "form": form,
+        "quote": quote,
+        "unavailable_methods": unavailable,
+        # No way to pay, or lines to fix first: the page explains, and offers no order button.
+        "can_place": len(unavailable) < len(quote.methods) and not quote.problems,
+    }
     return render(request, "orders/checkout.html", context, status=status)
 
 
