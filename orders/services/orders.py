@@ -36,24 +36,26 @@ def order_number_new() -> str:
     raise RuntimeError(f"no free order number for {day} after {NUMBER_ATTEMPTS} attempts")
 
 
-def _refuse(*, message: str, current: str, to: str, label_of):
-    raise Conflict(
-        message % {"current": label_of(current), "to": label_of(to)},
-        code="invalid_transition",
-        status=current,
-        to=to,
-    )
+def _check_move(table, *, current: str, to: str, message: str, label_of) -> None:
+    """Refuse a move the table does not allow: 409 `invalid_transition` naming both statuses."""
+    if not is_allowed(table, current, to):
+        raise Conflict(
+            message % {"current": label_of(current), "to": label_of(to)},
+            code="invalid_transition",
+            status=current,
+            to=to,
+        )
 
 
 def _order_move(*, order: Order, to: str, by, note: str) -> Order:
     """Move a locked order, or refuse; record the change."""
-    if not is_allowed(ORDER_TRANSITIONS, order.status, to):
-        _refuse(
-            message=_("This order is “%(current)s” and cannot become “%(to)s”."),
-            current=order.status,
-            to=to,
-            label_of=_order_label,
-        )
+    _check_move(
+        ORDER_TRANSITIONS,
+        current=order.status,
+        to=to,
+        message=_("This order is “%(current)s” and cannot become “%(to)s”."),
+        label_of=_order_label,
+    )
     StatusChange.objects.create(order=order, from_status=order.status, to_status=to, by=by, note=note)
     order.status = to
     order.save(update_fields=["status", "updated_at"])
@@ -97,13 +99,13 @@ def farm_orders_move(*, order: Order, farm_order_ids, to: str, by=None, note: st
     if len(moving) != len(wanted):
         raise FarmOrder.DoesNotExist("a farm order is not part of this order")
     for farm_order in moving:
-        if not is_allowed(FARM_ORDER_TRANSITIONS, farm_order.status, to):
-            _refuse(
-                message=_("This household's order is “%(current)s” and cannot become “%(to)s”."),
-                current=farm_order.status,
-                to=to,
-                label_of=_farm_order_label,
-            )
+        _check_move(
+            FARM_ORDER_TRANSITIONS,
+            current=farm_order.status,
+            to=to,
+            message=_("This household's order is “%(current)s” and cannot become “%(to)s”."),
+            label_of=_farm_order_label,
+        )
     now = timezone.now()
     StatusChange.objects.bulk_create(
         StatusChange(

@@ -18,16 +18,6 @@ from tests.orders.factories import listings, place
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def buyer(make_user):
-    return make_user(Role.BUYER)
-
-
 @pytest.fixture
 def two_farms(make_user):
     return listings(make_user, farms=2, stock="10")

@@ -20,17 +20,6 @@ pytestmark = pytest.mark.django_db
 CHECKOUT = "/api/v1/checkout/"
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-@pytest.fixture
-def buyer(make_user):
-    return make_user(Role.BUYER)
-
-
 def body(**fields):
     data = {"delivery": delivery(), "payment_method": "cod"}
     data.update(fields)

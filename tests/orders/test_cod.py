@@ -15,16 +15,6 @@ pytestmark = pytest.mark.django_db
 CHECKOUT = "/api/v1/checkout/"
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def buyer(make_user):
-    return make_user(Role.BUYER)
-
-
 @pytest.fixture
 def product(make_user):
     # 100,000 đồng a kilo; the default delivery fee is 20,000 đồng up to 5 kg.

@@ -26,11 +26,6 @@ def _cod_callback(payment, amount):
 GOOD_CALLBACKS = {"cod": _cod_callback}
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture(params=list(settings.PAYMENT_PROVIDERS))
 def method(request):
     return request.param
