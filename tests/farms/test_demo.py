@@ -39,10 +39,13 @@ from marketplace.accounts.models import Role, User
 from marketplace.management.commands.load_demo import DEMO_PASSWORD
 from marketplace.notifications.models import Notification
 from marketplace.text import fold
+from orders.models import FarmOrder, Order
 
 pytestmark = pytest.mark.django_db
 
-SNAPSHOT_MODELS = (User, Farm, FarmDecision, Product, ProductImage, Certification, HarvestLot, Notification)
+SNAPSHOT_MODELS = (
+    User, Farm, FarmDecision, Product, ProductImage, Certification, HarvestLot, Notification, Order, FarmOrder
+)
 
 
 @dataclass
@@ -258,3 +261,16 @@ def test_demo_photos_are_deterministic_jpegs_per_kind():
     assert produce_photo("rice", "seed") != first
     assert len(first) < 120_000
     assert certificate_image("ocop", "seed", stars=4) == certificate_image("ocop", "seed", stars=4)
+
+
+def test_the_demo_buyer_has_orders_and_the_demo_farmer_one_to_answer(demo):
+
+    lan = User.objects.get(phone="+84901000001")
+    orders = Order.objects.filter(buyer=lan)
+    assert orders.count() == 2
+    assert set(orders.values_list("payment_method", flat=True)) == {"cod"}
+    hung = "+84901000002"
+    assert FarmOrder.objects.filter(order__buyer=lan, farm__owner__phone=hung, status="new").exists()
+    assert FarmOrder.objects.filter(order__buyer=lan, status="accepted").exists()
+    assert "Demo orders placed for the demo buyer: 2" in demo.output
+    assert "Demo orders" not in demo.second_output

@@ -14,6 +14,7 @@ from farms.demo import demo_farms_load
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.phone import format_phone, normalize_phone
 from marketplace.accounts.services import user_create
+from orders.demo import demo_orders_load
 
 DEMO_PASSWORD = "chonoi-demo"
 DEMO_ACCOUNTS = [
@@ -70,3 +71,11 @@ class Command(BaseCommand):
         official = User.objects.get(phone=normalize_phone(official_phone))
         summary = demo_farms_load(official=official, password=DEMO_PASSWORD)
         self.stdout.write(f"{summary.line()} [{time.monotonic() - started:.1f} s]")
+        buyer, farmer = (
+            User.objects.get(phone=normalize_phone(phone))
+            for role, phone, _name in DEMO_ACCOUNTS
+            if role in (Role.BUYER, Role.FARMER)
+        )
+        placed = demo_orders_load(buyer=buyer, farmer=farmer)
+        if placed:
+            self.stdout.write(f"Demo orders placed for the demo buyer: {placed}")
