@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Value, When
-from django.db.models.functions import Now
+from django.db.models.functions import Now, Round
 from django.utils import timezone
 
 from farms.models import FarmStatus, Product, ProductStatus
@@ -21,6 +21,16 @@ from farms.models import FarmStatus, Product, ProductStatus
 from ..models import OrderLine
 
 _STOCK = DecimalField(max_digits=12, decimal_places=3)
+
+
+def _exact(expression):
+    """Round stock arithmetic to the column's 3 places.
+
+    PostgreSQL's numeric is exact already; SQLite keeps decimals as binary floats, where
+    0.3 - 0.1 is 0.19999999999999998: unrounded, `stock >= 0.2` would then fail and a listing
+    would never reach exactly 0 (and sold out).
+    """
+    return Round(expression, 3, output_field=_STOCK)
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,8 @@ def stock_take(*, wanted: dict[int, Decimal], locked: dict[int, dict]) -> list[S
         covered |= Q(pk=pk, stock__gte=quantity, status=ProductStatus.ACTIVE)
     updated = Product.objects.filter(covered).update(
         stock=Case(
-            *(When(pk=pk, then=F("stock") - Value(q)) for pk, q in wanted.items()), output_field=_STOCK
+            *(When(pk=pk, then=_exact(F("stock") - Value(q))) for pk, q in wanted.items()),
+            output_field=_STOCK,
         ),
         status=Case(
             *(When(pk=pk, stock=q, then=Value(ProductStatus.SOLD_OUT)) for pk, q in wanted.items()),
@@ -108,7 +119,9 @@ def stock_return(*, farm_order_ids) -> int:
         back[product_id] += quantity
     products_lock(back)
     Product.objects.filter(pk__in=list(back)).update(
-        stock=Case(*(When(pk=pk, then=F("stock") + Value(q)) for pk, q in back.items()), output_field=_STOCK),
+        stock=Case(
+            *(When(pk=pk, then=_exact(F("stock") + Value(q))) for pk, q in back.items()), output_field=_STOCK
+        ),
         status=Case(
             When(status=ProductStatus.SOLD_OUT, then=Value(ProductStatus.ACTIVE)), default=F("status")
         ),

@@ -337,3 +337,18 @@ def test_every_status_change_of_a_checkout_is_recorded(make_user, buyer):
         *[(pk, "awaiting_payment", "new") for pk in parts],
     ]
     assert Payment.objects.get(order=order).status == "pending"
+
+
+def test_fractional_quantities_add_up_exactly_on_every_database(make_user):
+    (product,) = listings(make_user, stock="0.3", min_order="0.1")
+    buyers = [make_user(Role.BUYER) for _ in range(3)]
+    orders = [place(buyer, [(product, "0.1")]) for buyer in buyers]
+    product.refresh_from_db()
+    assert (product.stock, product.status) == (0, "sold_out")
+    assert Product.objects.filter(pk=product.pk, stock=0).exists()  # exactly zero in the database
+    services.order_cancel(order=orders[0], by=buyers[0])
+    assert Product.objects.filter(pk=product.pk, stock=Decimal("0.1"), status="active").exists()
+    (other,) = listings(make_user, stock="1", min_order="0.1")
+    place(make_user(Role.BUYER), [(other, "0.7")])
+    place(make_user(Role.BUYER), [(other, "0.3")])
+    assert Product.objects.filter(pk=other.pk, stock=0, status="sold_out").exists()
