@@ -174,6 +174,8 @@ class FarmOrder(models.Model):
         _("status"), max_length=20, choices=FarmOrderStatus.choices, default=FarmOrderStatus.AWAITING_PAYMENT
     )
     subtotal = models.PositiveBigIntegerField(_("subtotal (đồng)"))
+    # When the household was first shown this part (it became `new`); empty: never shown.
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

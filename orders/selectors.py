@@ -249,7 +249,9 @@ def farm_orders_of_household(*, user) -> QuerySet[FarmOrder]:
     if not (user and user.is_authenticated):
         return FarmOrder.objects.none()
     return (
-        FarmOrder.objects.filter(farm__owner=user, status__in=HOUSEHOLD_VISIBLE_STATUSES)
+        FarmOrder.objects.filter(
+            farm__owner=user, status__in=HOUSEHOLD_VISIBLE_STATUSES, released_at__isnull=False
+        )
         .select_related("order__delivery_ward", "farm")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
         .order_by("-created_at", "-id")

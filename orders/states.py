@@ -58,14 +58,21 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 LIVE_FARM_ORDER_STATUSES = frozenset(set(F) - {F.REJECTED, F.CANCELLED, F.RETURNED})
-# A household sees its farm order from `new` on: before that the buyer has not paid.
+# A part that moves here leaves its order: nothing more is owed for it (a paid share is
+# refunded). Its stock goes back to the listing only if it never left the household
+# (`STOCK_BACK_STATUSES`): returned goods went out and came back, maybe spoiled, so the
+# household decides what to put back on sale.
+LEAVING_STATUSES = frozenset(set(F) - LIVE_FARM_ORDER_STATUSES)
+STOCK_BACK_STATUSES = frozenset({F.REJECTED, F.CANCELLED})
+# A household sees its farm order from `new` on: before that the buyer has not paid. A part
+# cancelled before it was ever `new` stays unseen (`FarmOrder.released_at` is empty).
 HOUSEHOLD_VISIBLE_STATUSES = frozenset(set(F) - {F.AWAITING_PAYMENT})
 
 _OUT_WITH_CARRIER = frozenset({F.PICKED_UP, F.DELIVERED, F.FAILED_DELIVERY})
 _ACCEPTED_OR_BEYOND = frozenset({F.ACCEPTED, F.READY} | _OUT_WITH_CARRIER)
 # Forward order of the order's path, to keep the roll-up from moving backwards.
 _RANK = {O.PENDING_PAYMENT: 0, O.CONFIRMED: 1, O.PROCESSING: 2, O.SHIPPED: 3, O.DELIVERED: 4}
-_FINAL = frozenset({O.COMPLETED, O.CANCELLED})
+FINAL_ORDER_STATUSES = _FINAL = frozenset({O.COMPLETED, O.CANCELLED})
 
 
 def is_allowed(table: dict[str, frozenset[str]], current: str, to: str) -> bool:

@@ -1,21 +1,17 @@
 """Cancelling and the household's answer: buyers cancel until a household accepts, households
-accept or reject their part. Stock comes back exactly once (`stock_return`), a paid share is
-refunded once (`payment_refund` keyed by farm order), and everyone concerned is told by a task
-enqueued after commit.
+accept or reject their part. `farm_orders_move` settles parts that leave (stock back once,
+amounts owed shrink, a paid share refunded once: `orders.services.settle`), and everyone
+concerned is told by a task enqueued after commit.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.errors import Conflict
 
-from ..models import FarmOrder, FarmOrderStatus, Order, OrderStatus, Payment, PaymentRecordStatus
-from ..states import LIVE_FARM_ORDER_STATUSES
+from ..models import FarmOrder, FarmOrderStatus, Order, OrderStatus
 from .orders import farm_orders_move
-from .payments import payment_refund
-from .stock import stock_return
 
 #: A buyer may cancel a household's part until the household accepts it.
 BUYER_CANCELLABLE = frozenset({FarmOrderStatus.AWAITING_PAYMENT, FarmOrderStatus.NEW})
@@ -29,28 +25,6 @@ def _reason(reason: str, *, required: bool) -> str:
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": [_("Use at most %(max)s characters.") % {"max": REASON_MAX}]})
     return reason
-
-
-def _stop(*, order: Order, farm_order_ids: list[int], to: str, by, reason: str) -> list[FarmOrder]:
-    """Move farm orders of a locked order to cancelled or rejected; return stock; refund a paid share."""
-    moved = farm_orders_move(order=order, farm_order_ids=farm_order_ids, to=to, by=by, note=reason)
-    stock_return(farm_order_ids=farm_order_ids)
-    order = moved[0].order
-    live = order.farm_orders.filter(status__in=LIVE_FARM_ORDER_STATUSES).exists()
-    for farm_order in moved:
-        payment_refund(
-            order=order, amount=farm_order.subtotal, key=f"farm-order-{farm_order.pk}", reason=reason
-        )
-    if not live:
-        if order.delivery_fee:
-            payment_refund(
-                order=order, amount=order.delivery_fee, key=f"order-{order.pk}-delivery", reason=reason
-            )
-        # Nothing is left to pay for: a payment still waiting (cash not collected) is called off.
-        Payment.objects.filter(order=order, status=PaymentRecordStatus.PENDING).update(
-            status=PaymentRecordStatus.CANCELLED, updated_at=timezone.now()
-        )
-    return moved
 
 
 @transaction.atomic
@@ -86,7 +60,7 @@ def order_cancel(*, order: Order, by, reason: str = "", farm_order_ids: list[int
             status=order.status,
         )
     informed = [pk for pk, status in parts if pk in chosen and status != FarmOrderStatus.AWAITING_PAYMENT]
-    _stop(order=order, farm_order_ids=chosen, to=FarmOrderStatus.CANCELLED, by=by, reason=reason)
+    farm_orders_move(order=order, farm_order_ids=chosen, to=FarmOrderStatus.CANCELLED, by=by, note=reason)
     from ..tasks import notify_order
 
     notify_order.delay_on_commit(order.pk, "cancelled", chosen, informed)
@@ -99,8 +73,8 @@ def farm_order_reject(*, farm_order: FarmOrder, by, reason: str) -> FarmOrder:
     """The household refuses its part (with a reason for the buyer); stock comes back."""
     reason = _reason(reason, required=True)
     order = Order.objects.select_for_update().get(pk=farm_order.order_id)
-    moved = _stop(
-        order=order, farm_order_ids=[farm_order.pk], to=FarmOrderStatus.REJECTED, by=by, reason=reason
+    moved = farm_orders_move(
+        order=order, farm_order_ids=[farm_order.pk], to=FarmOrderStatus.REJECTED, by=by, note=reason
     )
     from ..tasks import notify_order
 

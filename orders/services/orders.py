@@ -15,7 +15,14 @@ from django.utils.translation import gettext_noop
 from marketplace.errors import Conflict
 
 from ..models import FarmOrder, FarmOrderStatus, Order, OrderStatus, StatusChange
-from ..states import FARM_ORDER_TRANSITIONS, ORDER_TRANSITIONS, is_allowed, order_status_from
+from ..states import (
+    FARM_ORDER_TRANSITIONS,
+    LEAVING_STATUSES,
+    LIVE_FARM_ORDER_STATUSES,
+    ORDER_TRANSITIONS,
+    is_allowed,
+    order_status_from,
+)
 
 NUMBER_ATTEMPTS = 20
 # Stored untranslated and marked for translation: the timeline shows it with gettext.
@@ -72,8 +79,32 @@ def _farm_order_label(status: str) -> str:
 
 @transaction.atomic
 def order_transition(*, order: Order, to: str, by=None, note: str = "") -> Order:
-    """Move an order to `to` if the table allows it; record who, when and why. Return it fresh."""
+    """Move an order to `to` if the table allows it; record who, when and why. Return it fresh.
+
+    Cancelling an order cancels its live parts (each must allow it, else nothing moves), so the
+    stock and the money follow the same path as any cancelled part; the roll-up then cancels it.
+    """
     locked = Order.objects.select_for_update().get(pk=order.pk)
+    if (
+        to == OrderStatus.CANCELLED
+        and locked.status in ORDER_TRANSITIONS
+        and to in ORDER_TRANSITIONS[locked.status]
+    ):
+        live = list(
+            FarmOrder.objects.filter(order=locked, status__in=LIVE_FARM_ORDER_STATUSES).values_list(
+                "pk", flat=True
+            )
+        )
+        if live:
+            moved = farm_orders_move(
+                order=locked,
+                farm_order_ids=live,
+                to=FarmOrderStatus.CANCELLED,
+                by=by,
+                note=note,
+                order_note=note,
+            )
+            return moved[0].order
     return _order_move(order=locked, to=to, by=by, note=note)
 
 
@@ -85,7 +116,9 @@ def farm_order_transition(*, farm_order: FarmOrder, to: str, by=None, note: str 
     return moved[0]
 
 
-def farm_orders_move(*, order: Order, farm_order_ids, to: str, by=None, note: str = "") -> list[FarmOrder]:
+def farm_orders_move(
+    *, order: Order, farm_order_ids, to: str, by=None, note: str = "", order_note: str = ROLL_UP_NOTE
+) -> list[FarmOrder]:
     """Move several farm orders of one order to `to` at once, record each, and roll the order up.
 
     The caller holds the order's row lock (`select_for_update`), so two households moving
@@ -113,13 +146,20 @@ def farm_orders_move(*, order: Order, farm_order_ids, to: str, by=None, note: st
         )
         for fo in moving
     )
-    FarmOrder.objects.filter(pk__in=wanted).update(status=to, updated_at=now)
+    released = {"released_at": now} if to == FarmOrderStatus.NEW else {}
+    FarmOrder.objects.filter(pk__in=wanted).update(status=to, updated_at=now, **released)
     for farm_order in moving:
         farm_order.status = to
         farm_order.updated_at = now
         farm_order.order = order
+        if released:
+            farm_order.released_at = now
+    if to in LEAVING_STATUSES:
+        from .settle import parts_settle
+
+        parts_settle(order=order, left=moving, parts=siblings, reason=note)
 
     rolled = order_status_from([fo.status for fo in siblings], current=order.status)
     if rolled != order.status:
-        _order_move(order=order, to=rolled, by=by, note=ROLL_UP_NOTE)
+        _order_move(order=order, to=rolled, by=by, note=order_note)
     return moving

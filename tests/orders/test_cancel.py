@@ -226,3 +226,86 @@ def test_deleting_an_account_strips_delivery_contacts_and_export_lists_orders(bu
     order.refresh_from_db()
     assert (order.delivery_name, order.delivery_phone, order.delivery_address, order.note) == ("", "", "", "")
     assert order.total > 0 and order.delivery_ward_id
+
+
+# --- Every path that stops a part settles it the same way ------------------------------------
+
+
+def test_a_partial_cancel_lowers_what_is_owed(buyer, two_farms, api_as):
+    order = place(buyer, [(two_farms[0], 2), (two_farms[1], 3)])  # 20000 + 30000 + 20000 delivery
+    first, _second = parts(order)
+    data = (
+        api_as(buyer)
+        .post(f"/api/v1/orders/{order.pk}/cancel/", {"farm_orders": [first.pk]}, format="json")
+        .json()
+    )
+    assert (data["subtotal"], data["delivery_fee"], data["total"]) == (30000, 20000, 50000)
+    assert (data["payment"]["amount"], data["payment"]["status"]) == (50000, "pending")
+    everything = api_as(buyer).post(f"/api/v1/orders/{order.pk}/cancel/", {}, format="json").json()
+    assert (everything["subtotal"], everything["delivery_fee"], everything["total"]) == (0, 0, 0)
+    assert everything["payment"]["status"] == "cancelled"
+    # What each household's part was worth stays on the part.
+    assert [part["subtotal"] for part in everything["farm_orders"]] == [20000, 30000]
+
+
+def test_cancelling_the_order_itself_cancels_its_parts_and_returns_stock(buyer, two_farms, api_as):
+    order = place(buyer, [(p, 4) for p in two_farms])
+    first, _second = parts(order)
+    services.order_transition(order=order, to="cancelled", note="Nhân viên hủy theo yêu cầu")
+    assert stocks() == [10, 10]
+    assert {p.status for p in parts(order)} == {"cancelled"}
+    late = api_as(first.farm.owner).post(f"/api/v1/my/farm-orders/{first.pk}/accept/")
+    assert late.status_code == 409
+    assert stocks() == [10, 10]
+
+
+def test_cancelling_an_accepted_part_directly_returns_its_stock(buyer, two_farms):
+    order = place(buyer, [(p, 4) for p in two_farms])
+    first, _second = parts(order)
+    fee = order.delivery_fee  # 8 kg: 20000 for the first 5 kg, 3 × 2000 after
+    assert fee == 26000
+    services.farm_order_accept(farm_order=first, by=first.farm.owner)
+    services.farm_order_transition(farm_order=first, to="cancelled", note="Hết hạn")
+    assert stocks() == [10, 6]
+    order.refresh_from_db()
+    assert (order.subtotal, order.delivery_fee, order.total) == (40000, fee, 40000 + fee)
+
+
+def test_returned_goods_are_not_owed_and_not_put_back_on_sale(buyer, make_user):
+    (product,) = listings(make_user, stock="10")
+    order = place(buyer, [(product, 4)])
+    (part,) = parts(order)
+    for status in ("accepted", "ready", "picked_up", "failed_delivery", "returned"):
+        services.farm_order_transition(farm_order=part, to=status)
+    order.refresh_from_db()
+    assert (order.status, order.total) == ("cancelled", 0)
+    assert stocks() == [6]  # the household decides what it puts back on sale
+
+
+def test_a_paid_share_is_refunded_once_when_a_household_rejects(buyer, two_farms):
+    import json
+
+    order = place(buyer, [(two_farms[0], 2), (two_farms[1], 3)])
+    payment = order.payments.get()
+    body = json.dumps({"payment": payment.pk, "event": "collected", "amount": order.total}).encode()
+    services.payment_callback_apply(method="cod", body=body, headers={})
+    first, _second = parts(order)
+    services.farm_order_reject(farm_order=first, by=first.farm.owner, reason="Hết hàng")
+    order.refresh_from_db()
+    payment.refresh_from_db()
+    assert (order.payment_status, order.total) == ("partially_refunded", 50000)
+    assert (payment.paid_amount, payment.refunded_amount) == (70000, 20000)
+    assert payment.paid_amount - payment.refunded_amount == order.total
+
+
+def test_a_part_cancelled_before_payment_is_never_shown_to_its_household(buyer, two_farms, api_as):
+    from orders.models import Order
+
+    order = place(buyer, [(p, 1) for p in two_farms])
+    first, _second = parts(order)
+    # As a card order would be (#6): unpaid, its parts not yet released to the households.
+    Order.objects.filter(pk=order.pk).update(status="pending_payment")
+    FarmOrder.objects.filter(order=order).update(status="awaiting_payment", released_at=None)
+    services.order_cancel(order=order, by=buyer)
+    assert FarmOrder.objects.get(pk=first.pk).status == "cancelled"
+    assert api_as(first.farm.owner).get("/api/v1/my/farm-orders/").json()["count"] == 0

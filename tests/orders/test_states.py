@@ -233,14 +233,19 @@ def test_every_allowed_order_transition(make_order, make_user, source, to):
 
     order.refresh_from_db()
     assert moved.status == order.status == to
-    change = StatusChange.objects.get(order=order)
-    assert (change.farm_order_id, change.from_status, change.to_status, change.by, change.note) == (
-        None,
+    change = StatusChange.objects.get(order=order, farm_order=None)
+    assert (change.from_status, change.to_status, change.by, change.note) == (
         source,
         to,
         staff,
         "staff fixed it",
     )
+    # Cancelling an order cancels its live parts on the same path as any cancelled part.
+    parts = StatusChange.objects.exclude(farm_order=None).values_list("from_status", "to_status", "note")
+    assert list(parts) == ([("new", "cancelled", "staff fixed it")] if to == "cancelled" else [])
+    assert list(order.farm_orders.values_list("status", flat=True)) == [
+        "cancelled" if to == "cancelled" else "new"
+    ]
 
 
 FORBIDDEN_FARM_MOVES = [
