@@ -30,7 +30,7 @@ class CheckoutForm(FormErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     payment_method = forms.ChoiceField(label=_("Payment"), widget=forms.RadioSelect)
-    cart_version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    cart_version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
 
     def __init__(self, *args, methods, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,7 +4,6 @@ Every read of an order takes the user: a buyer reaches only their own orders, a 
 only its own farm orders from `new` on; anything else is not found.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -100,17 +99,42 @@ def line_total(price: int, quantity: Decimal) -> int:
     return int((Decimal(price) * quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def cart_version(lines: list[CartLineDetail]) -> str:
-    """Return a short hash of what the cart would order: listings, quantities, prices, availability.
+@dataclass(frozen=True)
+class VersionedLine:
+    """What a cart version says of one listing: the quantity, the price and whether it could be ordered."""
 
-    Computed, never stored: a farmer's price change (in farms, which cannot call orders)
-    changes it without any hook.
+    quantity: Decimal
+    price: int
+    available: bool
+
+
+def cart_version(lines: list[CartLineDetail]) -> str:
+    """Return what the cart would order, as a token: each listing, quantity, price and availability.
+
+    `12-1.5-45000-1_31-3-20000-1`: plain, so checkout can say which lines changed since the
+    buyer saw a version (`cart_version_read`). Computed, never stored: a farmer's price change
+    (in farms, which cannot call orders) changes it without any hook.
     """
     parts = sorted(
-        f"{line.line.product_id}:{line.quantity:.3f}:{line.unit_price}:{int(line.available)}"
+        (
+            line.line.product_id,
+            f"{format(line.quantity.normalize(), 'f')}-{line.unit_price}-{int(line.available)}",
+        )
         for line in lines
     )
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    return "_".join(f"{product}-{rest}" for product, rest in parts)
+
+
+def cart_version_read(version: str) -> dict[int, VersionedLine] | None:
+    """Return {listing id: what the version said of it}, or None for a token that is not a version."""
+    lines = {}
+    for token in (version or "").split("_"):
+        try:
+            product, quantity, price, available = token.split("-")
+            lines[int(product)] = VersionedLine(Decimal(quantity), int(price), available == "1")
+        except (ValueError, ArithmeticError):
+            return None
+    return lines
 
 
 def cart_for(*, user=None, session_key: str | None = None) -> Cart | None:

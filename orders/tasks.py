@@ -1,6 +1,7 @@
 """Thin Celery entry points of orders: load by id, call a service, let Celery retry."""
 
 from celery import shared_task
+from django.db import transaction
 
 from .models import Order
 from .services import carts_purge_abandoned
@@ -19,3 +20,18 @@ def notify_order(order_id: int, event: str, farm_order_ids=(), informed=()) -> i
     if order is None:
         return 0
     return order_notify(order=order, event=event, farm_order_ids=farm_order_ids, informed=informed)
+
+
+def notify_after_commit(order_id: int, event: str, farm_order_ids=(), informed=()) -> None:
+    """Enqueue `notify_order` once the transaction commits.
+
+    `robust`: a broker that is down must not turn a placed order into a 500 (the order is
+    committed by then, its cart emptied); the failure is logged. Issue #10 adds an outbox so
+    such tasks are relayed later instead.
+    """
+    farm_order_ids, informed = list(farm_order_ids), list(informed)
+
+    def enqueue_order_notice():  # a named function: Django logs a robust callback's __qualname__
+        notify_order.delay(order_id, event, farm_order_ids, informed)
+
+    transaction.on_commit(enqueue_order_notice, robust=True)

@@ -1,6 +1,6 @@
 """Order pages: checkout, the buyer's orders, the household's orders."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -9,8 +9,9 @@ app_name = "orders"
 urlpatterns = [
     path("thanh-toan/", views.checkout, name="checkout"),
     path("don-hang/", views.order_list, name="list"),
-    path("don-hang/<str:number>/", views.order_detail, name="detail"),
-    path("don-hang/<str:number>/huy/", views.order_cancel, name="cancel"),
+    # Order numbers as `order_number_new` makes them: anything else is a plain 404.
+    re_path(r"^don-hang/(?P<number>CN-[0-9]{4}-[0-9]{4,6})/$", views.order_detail, name="detail"),
+    re_path(r"^don-hang/(?P<number>CN-[0-9]{4}-[0-9]{4,6})/huy/$", views.order_cancel, name="cancel"),
     path("farmer/orders/", views.farm_order_list, name="farm_orders"),
     path("farmer/orders/<int:pk>/accept/", views.farm_order_accept, name="farm_order_accept"),
     path("farmer/orders/<int:pk>/reject/", views.farm_order_reject, name="farm_order_reject"),

@@ -49,7 +49,7 @@ def checkout(request):
     posted = request.method == "POST"
     initial = _last_delivery(request.user)
     ward = request.POST.get("ward") if posted else initial.get("ward")
-    quote = services.checkout_quote(buyer=request.user, ward=ward if ward and str(ward).isdigit() else None)
+    quote = services.checkout_quote(buyer=request.user, ward=services.ward_for_code(ward))
     if quote.is_empty:
         messages.info(request, _("Your cart is empty."))
         return redirect("storefront:cart")
@@ -142,7 +142,7 @@ def order_cancel(request, number: str):
         raise Http404
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    ids = [int(pk) for pk in request.POST.getlist("farm_order") if pk.isdigit()] or None
+    ids = [int(pk) for pk in request.POST.getlist("farm_order") if pk.isascii() and pk.isdigit()] or None
     try:
         services.order_cancel(order=order, by=request.user, reason=reason, farm_order_ids=ids)
     except (Conflict, ValidationError) as exc:

@@ -143,7 +143,7 @@ class CheckoutInputSerializer(serializers.Serializer):
         allow_blank=True,
         allow_null=True,
         default=None,
-        max_length=64,
+        max_length=4000,
         help_text=_(
             "The cart's `version` the buyer agreed to; a different cart now answers 409 `cart_changed`."
         ),
@@ -157,13 +157,23 @@ class CheckoutInputSerializer(serializers.Serializer):
 
 
 class CheckoutConflictLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text=_("The cart line."))
+    id = serializers.IntegerField(
+        allow_null=True, help_text=_("The cart line (null for a line removed since).")
+    )
     product = serializers.IntegerField()
     name = serializers.CharField()
     problem = serializers.CharField(
-        help_text=_("unavailable, insufficient_stock, below_minimum or price_changed")
+        help_text=_(
+            "unavailable, insufficient_stock, below_minimum; with cart_changed also price_changed, "
+            "quantity_changed, added, removed, available_again, changed (the version sent was not one "
+            "the server makes)"
+        )
     )
-    available = serializers.CharField(help_text=_("Stock left, 3 decimals."))
+    available = serializers.CharField(required=False, help_text=_("Stock left, 3 decimals."))
+    previous_price = serializers.IntegerField(required=False, help_text=_("The price in the version sent."))
+    previous_quantity = serializers.CharField(
+        required=False, help_text=_("The quantity in the version sent.")
+    )
 
 
 class CheckoutErrorSerializer(serializers.Serializer):

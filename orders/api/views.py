@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import role_permission
 from marketplace.api import validated
-from marketplace.geo.models import Ward
 
 from .. import services
 from ..models import Cart, CartLine, FarmOrderStatus
@@ -135,7 +134,7 @@ class CheckoutView(APIView):
     def get(self, request):
         ward = request.query_params.get("ward")
         if ward is not None:
-            ward = Ward.objects.filter(pk=ward.strip()).first()
+            ward = services.ward_for_code(ward)
             if ward is None:
                 raise ValidationError({"ward": [_("Choose a ward or commune from the list.")]})
         quote = services.checkout_quote(buyer=request.user, ward=ward)

@@ -146,6 +146,9 @@ def cart_line_set_quantity(*, line: CartLine, quantity) -> CartLine:
     quantity = parse_quantity(quantity)
     product = _orderable(line.product)
     _lock(line.cart_id)
+    if not CartLine.objects.filter(pk=line.pk).exists():
+        # A checkout (or another tab) took the line while this change waited for the cart.
+        raise Conflict(_("This item is no longer in your cart."), code="line_gone")
     _check(product, added=quantity, total=quantity)
     line.quantity = quantity
     line.save(update_fields=["quantity", "updated_at"])

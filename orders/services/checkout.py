@@ -8,6 +8,7 @@ with the number of lines or households.
 """
 
 import datetime
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from farms.models import Product
 from farms.units import kg_per_unit
 from logistics.fees import FeeQuote, fee_quote
 from marketplace.accounts.phone import normalize_phone
@@ -27,7 +29,7 @@ from marketplace.geo.models import Ward
 
 from ..models import Cart, CartLine, FarmOrder, Order, OrderLine, PaymentMethod, StatusChange
 from ..payments import PaymentStart, methods, provider_for
-from ..selectors import CartDetail, CartLineDetail, LineProblem, cart_detail
+from ..selectors import CartDetail, CartLineDetail, LineProblem, cart_detail, cart_version_read
 from .cod import cod_refusal
 from .orders import order_number_new
 from .payments import payment_start
@@ -49,6 +51,15 @@ class Delivery:
     ward: Ward
 
 
+_WARD_CODE = re.compile(r"[0-9]{5}")
+
+
+def ward_for_code(code) -> Ward | None:
+    """Return the ward with this 5-digit code; anything else (letters, NUL bytes, ²) is None."""
+    code = str(code or "").strip()
+    return Ward.objects.filter(pk=code).first() if _WARD_CODE.fullmatch(code) else None
+
+
 def delivery_parse(*, name, phone, address, ward) -> Delivery:
     """Check where an order goes; raise ValidationError with a message per field."""
     errors: dict[str, list] = {}
@@ -67,8 +78,7 @@ def delivery_parse(*, name, phone, address, ward) -> Delivery:
     elif len(address) > LIMITS["address"]:
         errors["address"] = [_("Use at most %(max)s characters.") % {"max": LIMITS["address"]}]
     if not isinstance(ward, Ward):
-        code = str(ward or "").strip()
-        ward = Ward.objects.filter(pk=code).first() if code.isdigit() and len(code) == 5 else None
+        ward = ward_for_code(ward)
         if ward is None:
             errors["ward"] = [_("Choose a ward or commune from the list.")]
     if errors:
@@ -190,8 +200,38 @@ def _line_entry(line: CartLineDetail, problem: str | None = None, available=None
         "product": product.pk,
         "name": product.name,
         "problem": problem or line.problem,
-        "available": str((product.stock if available is None else available).quantize(Decimal("0.001"))),
+        "available": _wire(product.stock if available is None else available),
     }
+
+
+def _changed_since(version: str, detail: CartDetail) -> list[dict]:
+    """Name the lines that differ from what `version` showed the buyer, and say how."""
+    seen = cart_version_read(version)
+    changed = []
+    for line in detail.lines:
+        before = seen.get(line.product.pk) if seen is not None else None
+        entry = _line_entry(line)
+        if seen is None:
+            entry["problem"] = line.problem or "changed"  # not a version we made: name every line
+        elif before is None:
+            entry["problem"] = line.problem or "added"
+        elif before.price != line.unit_price:
+            entry.update(problem="price_changed", previous_price=before.price)
+        elif before.quantity != line.quantity:
+            entry.update(problem="quantity_changed", previous_quantity=_wire(before.quantity))
+        elif before.available != line.available:
+            entry["problem"] = line.problem or "available_again"
+        else:
+            continue
+        changed.append(entry)
+    gone = set(seen or ()) - {line.product.pk for line in detail.lines}
+    for product in Product.objects.filter(pk__in=gone).order_by("pk").values("pk", "name"):
+        changed.append({"id": None, "product": product["pk"], "name": product["name"], "problem": "removed"})
+    return changed
+
+
+def _wire(quantity: Decimal) -> str:
+    return str(Decimal(quantity).quantize(Decimal("0.001")))
 
 
 def _conflict_lines(lines: list[dict]) -> str:
@@ -240,13 +280,11 @@ def checkout_place(
     if detail is None or detail.is_empty:
         raise Conflict(_("Your cart is empty."), code="cart_empty")
     if cart_version and cart_version != detail.version:
-        changed = [_line_entry(line, "price_changed") for line in detail.lines if line.price_changed]
-        changed += [_line_entry(line) for line in detail.lines if line.problem and not line.price_changed]
         raise Conflict(
             _("Your cart changed since you last saw it: check the prices and quantities, then order again."),
             code="cart_changed",
             version=detail.version,
-            lines=changed,
+            lines=_changed_since(cart_version, detail),
         )
     problems = [_line_entry(line) for line in detail.lines if line.problem]
     if problems:
@@ -264,8 +302,10 @@ def checkout_place(
         raise Conflict(
             _("A price changed while you were ordering: check your cart, then order again."),
             code="cart_changed",
-            version=None,
-            lines=[_line_entry(line, "price_changed") for line in moved],
+            version=cart_detail(cart=cart).version,
+            lines=[
+                {**_line_entry(line, "price_changed"), "previous_price": line.unit_price} for line in moved
+            ],
         )
     wanted: dict[int, Decimal] = defaultdict(Decimal)
     for line in detail.lines:
@@ -332,8 +372,8 @@ def checkout_place(
     CartLine.objects.filter(cart=cart, pk__in=[line.id for line in detail.lines]).delete()
     payment, start = payment_start(order=order)
 
-    from ..tasks import notify_order
+    from ..tasks import notify_after_commit
 
-    notify_order.delay_on_commit(order.pk, "placed")
+    notify_after_commit(order.pk, "placed")
     order.refresh_from_db()
     return Placed(order=order, payment_start=start, payment_id=payment.pk)

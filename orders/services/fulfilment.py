@@ -61,9 +61,9 @@ def order_cancel(*, order: Order, by, reason: str = "", farm_order_ids: list[int
         )
     informed = [pk for pk, status in parts if pk in chosen and status != FarmOrderStatus.AWAITING_PAYMENT]
     farm_orders_move(order=order, farm_order_ids=chosen, to=FarmOrderStatus.CANCELLED, by=by, note=reason)
-    from ..tasks import notify_order
+    from ..tasks import notify_after_commit
 
-    notify_order.delay_on_commit(order.pk, "cancelled", chosen, informed)
+    notify_after_commit(order.pk, "cancelled", chosen, informed)
     order.refresh_from_db()
     return order
 
@@ -76,9 +76,9 @@ def farm_order_reject(*, farm_order: FarmOrder, by, reason: str) -> FarmOrder:
     moved = farm_orders_move(
         order=order, farm_order_ids=[farm_order.pk], to=FarmOrderStatus.REJECTED, by=by, note=reason
     )
-    from ..tasks import notify_order
+    from ..tasks import notify_after_commit
 
-    notify_order.delay_on_commit(order.pk, "rejected", [farm_order.pk], [])
+    notify_after_commit(order.pk, "rejected", [farm_order.pk], [])
     return moved[0]
 
 
@@ -87,9 +87,9 @@ def farm_order_accept(*, farm_order: FarmOrder, by) -> FarmOrder:
     """The household takes its part on: from now on the buyer can no longer cancel it."""
     order = Order.objects.select_for_update().get(pk=farm_order.order_id)
     moved = farm_orders_move(order=order, farm_order_ids=[farm_order.pk], to=FarmOrderStatus.ACCEPTED, by=by)
-    from ..tasks import notify_order
+    from ..tasks import notify_after_commit
 
-    notify_order.delay_on_commit(order.pk, "accepted", [farm_order.pk], [])
+    notify_after_commit(order.pk, "accepted", [farm_order.pk], [])
     return moved[0]
 
 

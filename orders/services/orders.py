@@ -24,7 +24,7 @@ from ..states import (
     order_status_from,
 )
 
-NUMBER_ATTEMPTS = 20
+NUMBER_ATTEMPTS = 8
 # Stored untranslated and marked for translation: the timeline shows it with gettext.
 ROLL_UP_NOTE = gettext_noop("Follows its households' orders.")
 
@@ -33,14 +33,17 @@ def order_number_new() -> str:
     """Return an unused order number `CN-DDMM-NNNN`: today's date in Cần Thơ, four random digits.
 
     The unique constraint still decides at insert time; a checkout that loses a race retries.
-    Numbers are unique for all time, so each calendar day has 10,000 over the years.
+    Numbers are unique for all time, so a calendar day's 10,000 four-digit numbers run out over
+    the years: when draws keep hitting used ones the number grows a digit (`CN-DDMM-NNNNN`, then
+    six), still short enough to read over the phone.
     """
     day = timezone.localdate().strftime("%d%m")
-    for _attempt in range(NUMBER_ATTEMPTS):
-        number = f"CN-{day}-{secrets.randbelow(10_000):04d}"
-        if not Order.objects.filter(number=number).exists():
-            return number
-    raise RuntimeError(f"no free order number for {day} after {NUMBER_ATTEMPTS} attempts")
+    for digits in (4, 5, 6):
+        for _attempt in range(NUMBER_ATTEMPTS):
+            number = f"CN-{day}-{secrets.randbelow(10**digits):0{digits}d}"
+            if not Order.objects.filter(number=number).exists():
+                return number
+    raise RuntimeError(f"no free order number for {day}")
 
 
 def _check_move(table, *, current: str, to: str, message: str, label_of) -> None:

@@ -26,9 +26,9 @@ def order_confirm(*, order: Order, by=None, note: str = "") -> Order:
     waiting = list(order.farm_orders.filter(status="awaiting_payment").values_list("pk", flat=True))
     if waiting:
         farm_orders_move(order=order, farm_order_ids=waiting, to="new", by=by, note=note)
-    from ..tasks import notify_order
+    from ..tasks import notify_after_commit
 
-    notify_order.delay_on_commit(order.pk, "confirmed")
+    notify_after_commit(order.pk, "confirmed")
     return order
 
 
@@ -58,6 +58,16 @@ def payment_callback_apply(*, method: str, body: bytes, headers: dict) -> Paymen
     )
     if payment is None:
         raise PaymentError("no such payment", code="unknown_payment")
+    if outcome.event == "paid" and payment.status in (
+        PaymentRecordStatus.CANCELLED,
+        PaymentRecordStatus.FAILED,
+    ):
+        # Money for an order nobody expects to pay: staff must look (and give it back), not the books.
+        raise PaymentError(f"payment {payment.pk} is {payment.status}", code="payment_not_pending")
+    if outcome.event == "paid" and outcome.amount and outcome.amount != payment.amount:
+        raise PaymentError(
+            f"payment {payment.pk} is for {payment.amount}, not {outcome.amount}", code="amount_mismatch"
+        )
     if outcome.event == "paid" and payment.status != PaymentRecordStatus.PAID:
         payment.status = PaymentRecordStatus.PAID
         payment.paid_amount = outcome.amount or payment.amount

@@ -10,6 +10,7 @@ from farms import services as farm_services
 from farms.models import Product
 from logistics.models import WardFee
 from marketplace.accounts.models import Role
+from marketplace.errors import Conflict
 from orders import services
 from orders.models import CartLine, FarmOrder, Order, OrderLine, Payment, StatusChange
 from tests.farms.factories import make_farm, make_product, ward
@@ -352,3 +353,75 @@ def test_fractional_quantities_add_up_exactly_on_every_database(make_user):
     place(make_user(Role.BUYER), [(other, "0.7")])
     place(make_user(Role.BUYER), [(other, "0.3")])
     assert Product.objects.filter(pk=other.pk, stock=0, status="sold_out").exists()
+
+
+def test_cart_changed_names_each_line_and_how_it_changed(make_user, buyer, api_as):
+    kept, repriced, more, dropped = listings(make_user, per_farm=4, price=40000)
+    fill_cart(buyer, [(kept, 1), (repriced, 1), (more, 1), (dropped, 1)])
+    client = api_as(buyer)
+    version = client.get("/api/v1/cart/").json()["version"]
+    farm_services.product_update(product=repriced, price=41000)
+    client.get("/api/v1/cart/")  # another tab sees the new price: it is no longer "changed since shown"
+    fill_cart(buyer, [(more, 2)])
+    CartLine.objects.filter(cart__user=buyer, product=dropped).delete()
+    added = listings(make_user, price=5000)[0]
+    fill_cart(buyer, [(added, 1)])
+    response = checkout(client, cart_version=version)
+    assert response.status_code == 409
+    lines = {line["product"]: line for line in response.json()["lines"]}
+    assert set(lines) == {repriced.pk, more.pk, dropped.pk, added.pk}
+    assert (lines[repriced.pk]["problem"], lines[repriced.pk]["previous_price"]) == (
+        "price_changed",
+        40001,
+    )  # listings price each one a đồng apart
+    assert (lines[more.pk]["problem"], lines[more.pk]["previous_quantity"]) == ("quantity_changed", "1.000")
+    assert (lines[dropped.pk]["problem"], lines[dropped.pk]["id"]) == ("removed", None)
+    assert lines[added.pk]["problem"] == "added"
+    assert not Order.objects.exists()
+
+
+def test_a_version_the_server_never_made_names_every_line(make_user, buyer, api_as):
+    first, second = listings(make_user, per_farm=2)
+    fill_cart(buyer, [(first, 1), (second, 1)])
+    response = checkout(api_as(buyer), cart_version="not-a-version")
+    assert response.status_code == 409
+    assert [(line["product"], line["problem"]) for line in response.json()["lines"]] == [
+        (first.pk, "changed"),
+        (second.pk, "changed"),
+    ]
+
+
+@pytest.mark.parametrize("ward", ["%00", "3115\x00", "³1150", "abcde", " "])
+def test_odd_ward_codes_in_a_quote_are_a_400(make_user, buyer, api_as, ward):
+    (product,) = listings(make_user)
+    fill_cart(buyer, [(product, 1)])
+    assert api_as(buyer).get(CHECKOUT, {"ward": ward}).status_code == 400
+
+
+def test_a_broker_outage_after_commit_does_not_fail_the_checkout(
+    make_user, buyer, api_as, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    from orders.tasks import notify_order
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(notify_order, "delay", broker_down)
+    (product,) = listings(make_user)
+    fill_cart(buyer, [(product, 1)])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = checkout(api_as(buyer))
+    assert response.status_code == 201
+    assert len(callbacks) == 2  # placed, confirmed
+    assert "broker unreachable" in caplog.text
+    assert Order.objects.get().number == response.json()["number"]
+
+
+def test_a_line_taken_by_a_checkout_cannot_be_changed_after(make_user, buyer, api_as):
+    (product,) = listings(make_user)
+    fill_cart(buyer, [(product, 1)])
+    line = CartLine.objects.get(cart__user=buyer)
+    place(buyer)
+    with pytest.raises(Conflict) as gone:
+        services.cart_line_set_quantity(line=line, quantity=2)
+    assert gone.value.code == "line_gone"

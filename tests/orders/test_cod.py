@@ -123,3 +123,30 @@ def _delivery():
     from tests.orders.factories import delivery
 
     return delivery()
+
+
+def test_cash_reported_for_a_cancelled_order_is_refused_not_booked(buyer, product):
+    from orders.payments import PaymentError
+
+    order = place(buyer, [(product, 1)])
+    payment = order.payments.get()
+    services.order_cancel(order=order, by=buyer)
+    body = json.dumps({"payment": payment.pk, "event": "collected", "amount": order.total}).encode()
+    with pytest.raises(PaymentError) as refused:
+        services.payment_callback_apply(method="cod", body=body, headers={})
+    assert refused.value.code == "payment_not_pending"
+    order.refresh_from_db()
+    assert order.payment_status == "unpaid"
+
+
+def test_cash_of_another_amount_is_refused(buyer, product):
+    from orders.payments import PaymentError
+
+    order = place(buyer, [(product, 1)])
+    payment = order.payments.get()
+    body = json.dumps({"payment": payment.pk, "event": "collected", "amount": order.total + 1}).encode()
+    with pytest.raises(PaymentError) as refused:
+        services.payment_callback_apply(method="cod", body=body, headers={})
+    assert refused.value.code == "amount_mismatch"
+    payment.refresh_from_db()
+    assert payment.status == "pending"

@@ -851,3 +851,17 @@ def test_the_order_pages_speak_vietnamese_by_default(browser, buyer, farm):
     assert "Timeline" not in detail and "(Order placed.)" not in detail
     assert "<h1>My orders</h1>" not in text_of(browser.get(ORDERS))
     assert "<h1>Orders for my farm</h1>" not in text_of(farmer_browser(farm).get(FARM_ORDERS))
+
+
+@pytest.mark.parametrize("number", ["CN-%00/", "CN-1234-%00/", "CN-²²²²-1234/", "x/"])
+def test_odd_order_numbers_are_a_plain_404(browser, number):
+    assert browser.get(f"/don-hang/{number}").status_code == 404
+    assert browser.post(f"/don-hang/{number}huy/").status_code == 404
+
+
+def test_odd_part_ids_in_a_page_cancel_are_ignored_not_a_500(browser, buyer, farm):
+    durian = listing(farm, price=50000, stock="10")
+    order = place(buyer, [(durian, "1")])
+    response = browser.post(f"/don-hang/{order.number}/huy/", {"farm_order": ["²", "x"]})
+    assert response.status_code == 302
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED

@@ -375,3 +375,19 @@ def test_order_number_uses_the_date_in_can_tho_and_retries_a_taken_one(make_orde
     monkeypatch.setattr("orders.services.orders.secrets.randbelow", lambda _limit: next(draws))
 
     assert services.order_number_new() == "CN-2611-0007"
+
+
+def test_order_numbers_grow_a_digit_when_a_days_numbers_keep_clashing(make_order, monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 25, 18, 30, tzinfo=UTC))
+    taken = make_order(status="confirmed")
+    taken.number = "CN-2611-4821"
+    taken.save(update_fields=["number"])
+    limits = []
+
+    def draw(limit):
+        limits.append(limit)
+        return 4821
+
+    monkeypatch.setattr("orders.services.orders.secrets.randbelow", draw)
+    assert services.order_number_new() == "CN-2611-04821"
+    assert limits[-1] == 100_000 and limits.count(10_000) == services.orders.NUMBER_ATTEMPTS
