@@ -45,6 +45,7 @@ class PooledWSGIServer(WSGIServer):
         self.active = 0  # requests being served now
         self.peak_active = 0  # most requests served at once
         self.handled = 0  # requests finished
+        self.threads: set[int] = set()  # the threads that served them (each holds one connection)
         super().__init__(*args, **kwargs)
 
     def process_request(self, request, client_address):
@@ -54,6 +55,7 @@ class PooledWSGIServer(WSGIServer):
         with self._count_lock:
             self.active += 1
             self.peak_active = max(self.peak_active, self.active)
+            self.threads.add(threading.get_ident())
         try:
             self.finish_request(request, client_address)
         except Exception:
@@ -82,6 +84,7 @@ class PooledLiveServer:
         self.max_workers = max_workers
         self.httpd: PooledWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     @property
     def url(self) -> str:
@@ -104,8 +107,10 @@ class PooledLiveServer:
         return self
 
     def stop(self) -> None:
-        if self.httpd is None:
+        """Stop accepting, finish the requests already accepted, close the port (once)."""
+        if self.httpd is None or self._stopped:
             return
+        self._stopped = True
         self.httpd.shutdown()  # returns once serve_forever has stopped accepting
         self._thread.join(timeout=10)
         self.httpd.server_close()  # waits for the requests already accepted
