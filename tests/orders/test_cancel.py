@@ -309,3 +309,20 @@ def test_a_part_cancelled_before_payment_is_never_shown_to_its_household(buyer, 
     services.order_cancel(order=order, by=buyer)
     assert FarmOrder.objects.get(pk=first.pk).status == "cancelled"
     assert api_as(first.farm.owner).get("/api/v1/my/farm-orders/").json()["count"] == 0
+
+
+def test_the_households_order_list_queries_do_not_grow(buyer, make_user, api_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    products = listings(make_user, farms=1, per_farm=3, stock="500")
+    owner = products[0].farm.owner
+    place(buyer, [(products[0], 1)])
+    client = api_as(owner)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/api/v1/my/farm-orders/").json()["count"] == 1
+    for _ in range(5):
+        place(make_user(Role.BUYER), [(p, 1) for p in products])
+    with CaptureQueriesContext(connection) as more:
+        assert client.get("/api/v1/my/farm-orders/").json()["count"] == 6
+    assert len(few) == len(more)
