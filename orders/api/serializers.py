@@ -288,11 +288,14 @@ class OrderSerializer(OrderListSerializer):
         payments = list(order.payments.all())
         if not payments:
             return None
-        data = PaymentSerializer(payments[0]).data
+        from ..payments import provider_for
+
+        payment = payments[0]
+        data = PaymentSerializer(payment).data
+        data["instructions"] = str(provider_for(payment.method).instructions(payment=payment))
         start = self.context.get("payment_start")
         if start is not None:
             data["redirect_url"] = start.redirect_url
-            data["instructions"] = str(start.instructions)
         return data
 
     def get_can_cancel(self, order) -> bool:

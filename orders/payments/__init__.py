@@ -62,6 +62,10 @@ class PaymentProvider:
         """Return whether the method can be offered now (configured, reachable)."""
         return True
 
+    def instructions(self, *, payment) -> str:
+        """Return what the buyer should do about this payment now, in words ("" when nothing)."""
+        return ""
+
     def start(self, *, payment) -> PaymentStart:
         """Begin paying `payment` (a `Payment` row in its order's transaction)."""
         raise NotImplementedError

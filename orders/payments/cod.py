@@ -8,6 +8,8 @@ import json
 
 from django.utils.translation import gettext as _
 
+from marketplace.money import format_vnd
+
 from . import CallbackOutcome, PaymentError, PaymentProvider, PaymentStart, RefundOutcome
 
 EVENTS = {"collected": "paid", "not_collected": "failed"}
@@ -16,11 +18,15 @@ EVENTS = {"collected": "paid", "not_collected": "failed"}
 class CashOnDelivery(PaymentProvider):
     method = "cod"
 
+    def instructions(self, *, payment) -> str:
+        if payment.status != "pending":
+            return ""
+        return _("Pay the courier %(amount)s in cash when your order arrives.") % {
+            "amount": format_vnd(payment.amount)
+        }
+
     def start(self, *, payment) -> PaymentStart:
-        return PaymentStart(
-            confirms_order=True,
-            instructions=_("Pay the courier in cash when your order arrives."),
-        )
+        return PaymentStart(confirms_order=True, instructions=self.instructions(payment=payment))
 
     def parse_callback(self, *, body: bytes, headers: dict) -> CallbackOutcome:
         """Read `{"payment": id, "event": "collected"|"not_collected", "amount": đồng}`."""

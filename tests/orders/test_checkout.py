@@ -425,3 +425,16 @@ def test_a_line_taken_by_a_checkout_cannot_be_changed_after(make_user, buyer, ap
     with pytest.raises(Conflict) as gone:
         services.cart_line_set_quantity(line=line, quantity=2)
     assert gone.value.code == "line_gone"
+
+
+def test_the_payment_says_what_to_do_until_it_is_settled(make_user, buyer, api_as):
+    (product,) = listings(make_user, price=50000)
+    fill_cart(buyer, [(product, 1)])
+    client = api_as(buyer)
+    placed = checkout(client).json()
+    assert "70.000 ₫" in placed["payment"]["instructions"]
+    assert client.get(f"/api/v1/orders/{placed['id']}/").json()["payment"]["instructions"] == (
+        placed["payment"]["instructions"]
+    )
+    cancelled = client.post(f"/api/v1/orders/{placed['id']}/cancel/", {}, format="json").json()
+    assert cancelled["payment"]["instructions"] == ""
