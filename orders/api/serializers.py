@@ -326,7 +326,8 @@ class HouseholdOrderSerializer(serializers.Serializer):
     """A household's part of an order, as the household sees it: no buyer's phone or address."""
 
     id = serializers.IntegerField(read_only=True)
-    number = serializers.CharField(source="order.number", read_only=True)
+    order = serializers.IntegerField(source="order_id", read_only=True)
+    order_number = serializers.CharField(source="order.number", read_only=True)
     status = serializers.ChoiceField(choices=FarmOrderStatus.choices, read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True)

@@ -12,12 +12,12 @@ urlpatterns = [
     path("orders/", views.OrderListView.as_view(), name="orders"),
     path("orders/<int:pk>/", views.OrderDetailView.as_view(), name="order"),
     path("orders/<int:pk>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
-    path("my/farm-orders/", views.HouseholdOrderListView.as_view(), name="farm-orders"),
-    path("my/farm-orders/<int:pk>/", views.HouseholdOrderDetailView.as_view(), name="farm-order"),
+    path("farm-orders/", views.HouseholdOrderListView.as_view(), name="farm-orders"),
+    path("farm-orders/<int:pk>/", views.HouseholdOrderDetailView.as_view(), name="farm-order"),
     path(
-        "my/farm-orders/<int:pk>/accept/", views.HouseholdOrderAcceptView.as_view(), name="farm-order-accept"
+        "farm-orders/<int:pk>/accept/", views.HouseholdOrderAcceptView.as_view(), name="farm-order-accept"
     ),
     path(
-        "my/farm-orders/<int:pk>/reject/", views.HouseholdOrderRejectView.as_view(), name="farm-order-reject"
+        "farm-orders/<int:pk>/reject/", views.HouseholdOrderRejectView.as_view(), name="farm-order-reject"
     ),
 ]

@@ -202,12 +202,17 @@ FARMER = role_permission(Role.FARMER)
 
 
 class HouseholdOrderListView(generics.ListAPIView):
-    """The household's parts of orders (from `new` on), newest first; `?status=` filters."""
+    """The household's parts of orders (from `new` on), newest first; `?status=`, `?order=` filter."""
 
     serializer_class = s.HouseholdOrderSerializer
     permission_classes = [IsAuthenticated, FARMER]
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=FarmOrderStatus.values)])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=FarmOrderStatus.values),
+            OpenApiParameter("order", int, description="Only the part of this order."),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -218,6 +223,11 @@ class HouseholdOrderListView(generics.ListAPIView):
             if wanted not in FarmOrderStatus.values:
                 raise ValidationError({"status": [_("Choose a status from the list.")]})
             qs = qs.filter(status=wanted)
+        order = self.request.query_params.get("order")
+        if order:
+            if not (order.isascii() and order.isdigit()):
+                raise ValidationError({"order": [_("Enter an order id.")]})
+            qs = qs.filter(order_id=int(order))
         return qs
 
 

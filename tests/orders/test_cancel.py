@@ -98,7 +98,7 @@ def test_household_rejects_with_a_reason_and_stock_comes_back(buyer, two_farms, 
     order = place(buyer, [(p, 3) for p in two_farms])
     first, _second = parts(order)
     household = api_as(first.farm.owner)
-    url = f"/api/v1/my/farm-orders/{first.pk}/reject/"
+    url = f"/api/v1/farm-orders/{first.pk}/reject/"
     missing = household.post(url, {"reason": "  "}, format="json")
     assert missing.status_code == 400 and "reason" in missing.json()
     response = household.post(url, {"reason": "Mưa lớn, chưa thu hoạch được"}, format="json")
@@ -117,30 +117,30 @@ def test_households_reach_only_their_own_parts(buyer, two_farms, api_as, make_us
     order = place(buyer, [(p, 1) for p in two_farms])
     first, second = parts(order)
     client = api_as(first.farm.owner)
-    listed = client.get("/api/v1/my/farm-orders/").json()
+    listed = client.get("/api/v1/farm-orders/").json()
     assert [row["id"] for row in listed["results"]] == [first.pk]
     assert "delivery_phone" not in str(listed) and "+8491234" not in str(listed)
-    assert client.get(f"/api/v1/my/farm-orders/{second.pk}/").status_code == 404
-    assert client.post(f"/api/v1/my/farm-orders/{second.pk}/accept/").status_code == 404
+    assert client.get(f"/api/v1/farm-orders/{second.pk}/").status_code == 404
+    assert client.post(f"/api/v1/farm-orders/{second.pk}/accept/").status_code == 404
     assert FarmOrder.objects.get(pk=second.pk).status == "new"
-    assert api_as(buyer).get("/api/v1/my/farm-orders/").status_code == 403
-    assert api_as(make_user(Role.FARMER)).get("/api/v1/my/farm-orders/").json()["count"] == 0
-    assert client.get("/api/v1/my/farm-orders/", {"status": "bogus"}).status_code == 400
+    assert api_as(buyer).get("/api/v1/farm-orders/").status_code == 403
+    assert api_as(make_user(Role.FARMER)).get("/api/v1/farm-orders/").json()["count"] == 0
+    assert client.get("/api/v1/farm-orders/", {"status": "bogus"}).status_code == 400
 
 
 def test_households_do_not_see_parts_awaiting_payment(buyer, two_farms, api_as):
     order = place(buyer, [(p, 1) for p in two_farms])
     first, _second = parts(order)
     FarmOrder.objects.filter(pk=first.pk).update(status="awaiting_payment")
-    assert api_as(first.farm.owner).get("/api/v1/my/farm-orders/").json()["count"] == 0
-    assert api_as(first.farm.owner).get(f"/api/v1/my/farm-orders/{first.pk}/").status_code == 404
+    assert api_as(first.farm.owner).get("/api/v1/farm-orders/").json()["count"] == 0
+    assert api_as(first.farm.owner).get(f"/api/v1/farm-orders/{first.pk}/").status_code == 404
 
 
 def test_accepting_then_the_buyer_cannot_cancel(buyer, make_user, api_as):
     (product,) = listings(make_user)
     order = place(buyer, [(product, 1)])
     (part,) = parts(order)
-    response = api_as(part.farm.owner).post(f"/api/v1/my/farm-orders/{part.pk}/accept/")
+    response = api_as(part.farm.owner).post(f"/api/v1/farm-orders/{part.pk}/accept/")
     assert response.status_code == 200 and response.json()["status"] == "accepted"
     assert api_as(buyer).get(f"/api/v1/orders/{order.pk}/").json()["status"] == "processing"
     refused = api_as(buyer).post(f"/api/v1/orders/{order.pk}/cancel/", {}, format="json")
@@ -254,7 +254,7 @@ def test_cancelling_the_order_itself_cancels_its_parts_and_returns_stock(buyer, 
     services.order_transition(order=order, to="cancelled", note="Nhân viên hủy theo yêu cầu")
     assert stocks() == [10, 10]
     assert {p.status for p in parts(order)} == {"cancelled"}
-    late = api_as(first.farm.owner).post(f"/api/v1/my/farm-orders/{first.pk}/accept/")
+    late = api_as(first.farm.owner).post(f"/api/v1/farm-orders/{first.pk}/accept/")
     assert late.status_code == 409
     assert stocks() == [10, 10]
 
@@ -308,7 +308,7 @@ def test_a_part_cancelled_before_payment_is_never_shown_to_its_household(buyer, 
     FarmOrder.objects.filter(order=order).update(status="awaiting_payment", released_at=None)
     services.order_cancel(order=order, by=buyer)
     assert FarmOrder.objects.get(pk=first.pk).status == "cancelled"
-    assert api_as(first.farm.owner).get("/api/v1/my/farm-orders/").json()["count"] == 0
+    assert api_as(first.farm.owner).get("/api/v1/farm-orders/").json()["count"] == 0
 
 
 def test_the_households_order_list_queries_do_not_grow(buyer, make_user, api_as):
@@ -320,9 +320,20 @@ def test_the_households_order_list_queries_do_not_grow(buyer, make_user, api_as)
     place(buyer, [(products[0], 1)])
     client = api_as(owner)
     with CaptureQueriesContext(connection) as few:
-        assert client.get("/api/v1/my/farm-orders/").json()["count"] == 1
+        assert client.get("/api/v1/farm-orders/").json()["count"] == 1
     for _ in range(5):
         place(make_user(Role.BUYER), [(p, 1) for p in products])
     with CaptureQueriesContext(connection) as more:
-        assert client.get("/api/v1/my/farm-orders/").json()["count"] == 6
+        assert client.get("/api/v1/farm-orders/").json()["count"] == 6
     assert len(few) == len(more)
+
+
+def test_households_filter_their_parts_by_order(buyer, two_farms, api_as):
+    first_order = place(buyer, [(two_farms[0], 1)])
+    second_order = place(buyer, [(two_farms[0], 2)])
+    client = api_as(two_farms[0].farm.owner)
+    rows = client.get("/api/v1/farm-orders/", {"order": second_order.pk}).json()["results"]
+    assert [(row["order"], row["order_number"]) for row in rows] == [(second_order.pk, second_order.number)]
+    assert client.get("/api/v1/farm-orders/").json()["count"] == 2
+    assert first_order.number != second_order.number
+    assert client.get("/api/v1/farm-orders/", {"order": "¹"}).status_code == 400
