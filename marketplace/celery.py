@@ -19,6 +19,14 @@ app.conf.beat_schedule = {
         "task": "orders.purge_abandoned_carts",
         "schedule": crontab(hour=3, minute=40),
     },
+    "expire-unpaid-orders": {
+        "task": "orders.expire_unpaid_orders",
+        "schedule": crontab(minute="*"),
+    },
+    "reconcile-payments": {
+        "task": "orders.reconcile_payments",
+        "schedule": crontab(minute="*/5"),
+    },
     "expire-certifications": {
         "task": "farms.expire_certifications",
         "schedule": crontab(hour=0, minute=20),

@@ -228,7 +228,19 @@ DELIVERY_DATE_MAX_DAYS = env.int("DELIVERY_DATE_MAX_DAYS", default=14)
 # Payment providers by method (DESIGN.md house rule 7); issue #6 adds card and bank transfer.
 PAYMENT_PROVIDERS = {
     "cod": "orders.payments.cod.CashOnDelivery",
+    "stripe": "orders.payments.stripe.StripeCheckout",
+    "vietqr": "orders.payments.vietqr.VietQRTransfer",
 }
+# VietQR bank transfer: the marketplace's account (a bank's 6-digit BIN, the account number,
+# the name shown in banking apps). Development uses a demo account; production sets its own.
+VIETQR_BANK_BIN = env("VIETQR_BANK_BIN", default="" if IS_PRODUCTION else "970436")
+VIETQR_ACCOUNT_NUMBER = env("VIETQR_ACCOUNT_NUMBER", default="" if IS_PRODUCTION else "0011001234567")
+VIETQR_ACCOUNT_NAME = env("VIETQR_ACCOUNT_NAME", default="" if IS_PRODUCTION else "CHO NOI CAN THO")
+# The shared secret of the bank's transfer notifications (POST /webhooks/vietqr/); empty: staff confirm.
+VIETQR_WEBHOOK_SECRET = env("VIETQR_WEBHOOK_SECRET", default="")
+# An unpaid card or transfer order holds its stock this long, then is cancelled (Stripe keeps
+# a Checkout Session open at least 30 minutes).
+PAYMENT_HOLD_MINUTES = env.int("PAYMENT_HOLD_MINUTES", default=30)
 # Until one of their orders has been delivered, a buyer's open cash-on-delivery orders may
 # add up to this much; a buyer who refused this many deliveries loses cash on delivery until
 # staff restore it.
@@ -255,6 +267,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Stripe's largest charge in VND (8 digits); a larger order is refused before anything is made.
+STRIPE_MAX_AMOUNT = env.int("STRIPE_MAX_AMOUNT", default=99_999_999)
 
 # --- Celery -------------------------------------------------------------------
 # The default broker is a folder on disk: it needs no server, so `make run` works anywhere.

@@ -8,8 +8,20 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Cart, CartLine, CodStanding, FarmOrder, Order, OrderLine, Payment, Refund, StatusChange
-from .services import cod_restore
+from .models import (
+    Cart,
+    CartLine,
+    CodStanding,
+    FarmOrder,
+    Order,
+    OrderLine,
+    Payment,
+    Refund,
+    StatusChange,
+    WebhookEvent,
+)
+from .payments import PaymentError
+from .services import cod_restore, payment_transfer_received
 
 
 class CartLineInline(admin.TabularInline):
@@ -89,12 +101,35 @@ class FarmOrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Refund
     extra = 0
-    fields = ["key", "amount", "reason", "reference", "created_at"]
+    fields = ["key", "amount", "status", "external", "reason", "reference", "error", "created_at", "sent_at"]
     readonly_fields = fields
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Payments are read-only; a bank transfer seen on the account is confirmed with the action."""
+
+    actions = ["transfer_received"]
+
+    @admin.action(description=_("Mark bank transfer received (VietQR)"))
+    def transfer_received(self, request, queryset):
+        done = 0
+        for payment in queryset.filter(method="vietqr", status="pending").select_related("order"):
+            try:
+                payment_transfer_received(payment=payment, by=request.user)
+            except PaymentError as exc:
+                self.message_user(request, f"{payment.order.number}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d transfer recorded as received.", "%(count)d transfers recorded as received.", done
+            )
+            % {"count": done},
+            messages.SUCCESS,
+        )
+
     list_display = [
         "id",
         "order",
@@ -140,3 +175,13 @@ class CodStandingAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Payment providers' events as received; `error` says why one changed nothing (staff look)."""
+
+    list_display = ["received_at", "provider", "type", "event_id", "processed_at", "error"]
+    list_filter = ["provider", "type", ("error", admin.EmptyFieldListFilter)]
+    search_fields = ["event_id"]
+    readonly_fields = ["provider", "event_id", "type", "payload", "received_at", "processed_at", "error"]

@@ -96,6 +96,8 @@ class PaymentStatus(models.TextChoices):
 
 class PaymentMethod(models.TextChoices):
     COD = "cod", _("Cash on delivery")
+    STRIPE = "stripe", _("Card (Stripe)")
+    VIETQR = "vietqr", _("Bank transfer (VietQR)")
 
 
 class FarmOrderStatus(models.TextChoices):
@@ -270,8 +272,16 @@ class Payment(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=PaymentRecordStatus.choices, default=PaymentRecordStatus.PENDING
     )
+    # Attempts of one order count from 1: a buyer who pays again opens attempt 2, and a
+    # provider's idempotency key is derived from the payment (order and attempt).
+    attempt = models.PositiveSmallIntegerField(default=1)
     # The provider's own id for it (a Stripe Checkout Session, a transfer reference).
     reference = models.CharField(_("provider reference"), max_length=120, blank=True)
+    # Where the buyer pays (a hosted payment page), and until when it is open.
+    pay_url = models.URLField(_("payment page"), max_length=500, blank=True)
+    expires_at = models.DateTimeField(_("open until"), null=True, blank=True)
+    # The provider's id of the money itself (a Stripe PaymentIntent), needed to refund it.
+    intent = models.CharField(max_length=120, blank=True, db_index=True)
     paid_amount = models.PositiveBigIntegerField(_("amount received (đồng)"), default=0)
     refunded_amount = models.PositiveBigIntegerField(_("amount refunded (đồng)"), default=0)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
@@ -287,20 +297,38 @@ class Payment(models.Model):
                 condition=Q(refunded_amount__lte=models.F("paid_amount")),
                 name="orders_payment_refund_not_over_paid",
             ),
+            models.UniqueConstraint(fields=["order", "attempt"], name="orders_payment_one_per_attempt"),
         ]
+        indexes = [models.Index(fields=["method", "reference"], name="orders_payment_reference")]
 
     def __str__(self):
         return f"{self.method} {self.amount} ({self.status})"
 
 
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("Being sent")
+    SUCCEEDED = "succeeded", _("Refunded")
+    FAILED = "failed", _("Failed: staff will look")
+
+
 class Refund(models.Model):
-    """Money given back on a payment. `key` makes each refund happen once, whatever retries it."""
+    """Money given back on a payment. `key` makes each refund happen once, whatever retries it.
+
+    The books change when the refund is decided (in the transaction that cancels); the money
+    moves after commit, in the `orders.send_refund` task, with `key` as the provider's
+    idempotency key, so a retried task never refunds twice.
+    """
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     key = models.CharField(max_length=80, unique=True)
     amount = models.PositiveBigIntegerField(_("amount (đồng)"))
     reason = models.TextField(_("reason"), blank=True)
     reference = models.CharField(_("provider reference"), max_length=120, blank=True)
+    status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    # Where the refund came from: decided here, or made in the provider's dashboard (charge.refunded).
+    external = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -355,3 +383,26 @@ class OrderNotice(models.Model):
 
     def __str__(self):
         return f"{self.order_id}: {self.key}"
+
+
+class WebhookEvent(models.Model):
+    """A provider's event, stored once by its id before anything acts on it (DESIGN.md house rule 8)."""
+
+    provider = models.CharField(max_length=16)
+    event_id = models.CharField(max_length=120)
+    type = models.CharField(max_length=80)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="orders_webhookevent_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.type} {self.event_id}"

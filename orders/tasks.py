@@ -3,7 +3,8 @@
 from celery import shared_task
 from django.db import transaction
 
-from .models import Order
+from .models import Order, Refund, WebhookEvent
+from .payments import ProviderUnreachable
 from .services import carts_purge_abandoned
 from .services.notices import order_notify
 
@@ -35,3 +36,42 @@ def notify_after_commit(order_id: int, event: str, farm_order_ids=(), informed=(
         notify_order.delay(order_id, event, farm_order_ids, informed)
 
     transaction.on_commit(enqueue_order_notice, robust=True)
+
+
+@shared_task(
+    name="orders.process_webhook_event", autoretry_for=(Exception,), retry_backoff=True, max_retries=10
+)
+def process_webhook_event(event_id: int):
+    """Apply a stored payment event; safe to run twice (outcomes apply by current state)."""
+    from .services.payments import webhook_process
+
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is not None:
+        webhook_process(event=event)
+
+
+@shared_task(
+    name="orders.send_refund", autoretry_for=(ProviderUnreachable,), retry_backoff=True, max_retries=12
+)
+def send_refund(refund_id: int) -> str:
+    """Move a decided refund's money through its provider, once (its key is the idempotency key)."""
+    from .services.payments import refund_send
+
+    refund = Refund.objects.filter(pk=refund_id).first()
+    return "" if refund is None else refund_send(refund=refund).status
+
+
+@shared_task(name="orders.expire_unpaid_orders")
+def expire_unpaid_orders() -> int:
+    """Cancel orders not paid within the hold (every minute); their stock goes back on sale."""
+    from .services.payments import payments_expire_unpaid
+
+    return payments_expire_unpaid()
+
+
+@shared_task(name="orders.reconcile_payments")
+def reconcile_payments() -> int:
+    """Ask the providers what became of unpaid orders and paid pages (every 5 minutes); repair."""
+    from .services.payments import payments_reconcile
+
+    return payments_reconcile()

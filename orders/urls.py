@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import views
+from . import views, webhooks
 
 app_name = "orders"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     # Order numbers as `order_number_new` makes them: anything else is a plain 404.
     re_path(r"^don-hang/(?P<number>CN-[0-9]{4}-[0-9]{4,6})/$", views.order_detail, name="detail"),
     re_path(r"^don-hang/(?P<number>CN-[0-9]{4}-[0-9]{4,6})/huy/$", views.order_cancel, name="cancel"),
+    re_path(r"^don-hang/(?P<number>CN-[0-9]{4}-[0-9]{4,6})/thanh-toan/$", views.order_pay, name="pay"),
+    path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe_webhook"),
+    path("webhooks/vietqr/", webhooks.vietqr_webhook, name="vietqr_webhook"),
     path("farmer/orders/", views.farm_order_list, name="farm_orders"),
     path("farmer/orders/<int:pk>/accept/", views.farm_order_accept, name="farm_order_accept"),
     path("farmer/orders/<int:pk>/reject/", views.farm_order_reject, name="farm_order_reject"),

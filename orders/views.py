@@ -3,6 +3,9 @@
 Pages call the same services as the API; a refusal (409) is explained on the page.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,6 +23,7 @@ from marketplace.errors import Conflict
 from . import services
 from .forms import CancelForm, CheckoutForm, RejectForm
 from .models import Order
+from .payments import provider_for
 from .selectors import farm_orders_of_household, order_of_buyer, orders_of_buyer
 from .services.fulfilment import BUYER_CANCELLABLE
 
@@ -120,18 +124,58 @@ def order_detail(request, number: str):
     order = order_of_buyer(user=request.user, number=number)
     if order is None:
         raise Http404
+    # Coming back from the payment page: the webhook, not this redirect, decides it is paid.
+    back = request.GET.get("payment")
+    if back == "done" and order.status == "pending_payment":
+        messages.info(
+            request,
+            _("Thank you! Your payment is being confirmed; this page shows it once the bank tells us."),
+        )
+    elif back == "cancelled" and order.status == "pending_payment":
+        messages.warning(
+            request, _("The payment was not completed. You can pay again while the order is held.")
+        )
     parts = list(order.farm_orders.all())
     farms = {fo.pk: fo.farm for fo in parts}
     timeline = [(change, farms.get(change.farm_order_id)) for change in order.status_changes.all()]
+    payment = next(iter(order.payments.all()), None)
+    qr = None
+    if payment is not None and payment.method == "vietqr" and payment.status == "pending":
+        from .payments.vietqr import payload_for, png_data_url
+
+        payload = payload_for(payment)
+        qr = {"payload": payload, "png": png_data_url(payload)}
     context = {
         "order": order,
         "parts": parts,
         "timeline": timeline,
-        "payment": next(iter(order.payments.all()), None),
+        "payment": payment,
+        "instructions": provider_for(payment.method).instructions(payment=payment) if payment else "",
+        "qr": qr,
+        "held_until": order.created_at + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
         "can_cancel": any(fo.status in BUYER_CANCELLABLE for fo in parts),
         "cancel_form": CancelForm(),
     }
     return render(request, "orders/order_detail.html", context)
+
+
+@login_required
+@require_POST
+def order_pay(request, number: str):
+    """Send the buyer to the payment page of an unpaid order (the open one, or a fresh one)."""
+    order = orders_of_buyer(user=request.user).filter(number=number).first()
+    if order is None:
+        raise Http404
+    try:
+        payment = services.order_pay_again(order=order, by=request.user)
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+        return redirect("orders:detail", number=order.number)
+    if payment.pay_url:
+        return redirect(payment.pay_url)
+    if provider_for(payment.method).online:
+        messages.error(request, _("The card payment page could not be opened. Try paying again in a moment."))
+    return redirect("orders:detail", number=order.number)
 
 
 @login_required

@@ -151,9 +151,9 @@ class CheckoutInputSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from ..payments import methods
+        from ..payments import available_methods
 
-        self.fields["payment_method"].choices = methods()
+        self.fields["payment_method"].choices = available_methods()
 
 
 class CheckoutConflictLineSerializer(serializers.Serializer):
@@ -252,8 +252,18 @@ class PaymentSerializer(serializers.Serializer):
     amount = serializers.IntegerField(read_only=True)
     paid_amount = serializers.IntegerField(read_only=True)
     refunded_amount = serializers.IntegerField(read_only=True)
-    redirect_url = serializers.CharField(
-        read_only=True, default="", help_text=_("Where to pay online; empty for cash on delivery.")
+    url = serializers.CharField(
+        source="pay_url",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The payment page (Stripe Checkout) while it is open; null when there is none."),
+    )
+    expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    qr_payload = serializers.CharField(
+        read_only=True, allow_null=True, default=None, help_text=_("VietQR: the code's text, for an app.")
+    )
+    qr_png = serializers.CharField(
+        read_only=True, allow_null=True, default=None, help_text=_("VietQR: the code as a PNG data URL.")
     )
     instructions = serializers.CharField(read_only=True, default="")
 
@@ -290,12 +300,16 @@ class OrderSerializer(OrderListSerializer):
             return None
         from ..payments import provider_for
 
-        payment = payments[0]
+        payment = payments[0]  # the latest attempt
         data = PaymentSerializer(payment).data
+        pending = payment.status == "pending"
+        data["url"] = payment.pay_url if pending and payment.pay_url else None
         data["instructions"] = str(provider_for(payment.method).instructions(payment=payment))
-        start = self.context.get("payment_start")
-        if start is not None:
-            data["redirect_url"] = start.redirect_url
+        if pending and payment.method == "vietqr":
+            from ..payments.vietqr import payload_for, png_data_url
+
+            data["qr_payload"] = payload_for(payment)
+            data["qr_png"] = png_data_url(data["qr_payload"])
         return data
 
     def get_can_cancel(self, order) -> bool:

@@ -12,12 +12,9 @@ urlpatterns = [
     path("orders/", views.OrderListView.as_view(), name="orders"),
     path("orders/<int:pk>/", views.OrderDetailView.as_view(), name="order"),
     path("orders/<int:pk>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<int:pk>/pay/", views.OrderPayView.as_view(), name="order-pay"),
     path("farm-orders/", views.HouseholdOrderListView.as_view(), name="farm-orders"),
     path("farm-orders/<int:pk>/", views.HouseholdOrderDetailView.as_view(), name="farm-order"),
-    path(
-        "farm-orders/<int:pk>/accept/", views.HouseholdOrderAcceptView.as_view(), name="farm-order-accept"
-    ),
-    path(
-        "farm-orders/<int:pk>/reject/", views.HouseholdOrderRejectView.as_view(), name="farm-order-reject"
-    ),
+    path("farm-orders/<int:pk>/accept/", views.HouseholdOrderAcceptView.as_view(), name="farm-order-accept"),
+    path("farm-orders/<int:pk>/reject/", views.HouseholdOrderRejectView.as_view(), name="farm-order-reject"),
 ]

@@ -116,9 +116,9 @@ ORDER_CONFLICT = OpenApiResponse(
 )
 
 
-def _order_response(request, order_pk: int, *, status_code=status.HTTP_200_OK, start=None) -> Response:
+def _order_response(request, order_pk: int, *, status_code=status.HTTP_200_OK) -> Response:
     order = order_of_buyer(user=request.user, pk=order_pk)
-    context = {"request": request, "payment_start": start}
+    context = {"request": request}
     return Response(s.OrderSerializer(order, context=context).data, status=status_code)
 
 
@@ -156,9 +156,7 @@ class CheckoutView(APIView):
             delivery_date=data["delivery_date"],
             cart_version=data["cart_version"],
         )
-        return _order_response(
-            request, placed.order.pk, status_code=status.HTTP_201_CREATED, start=placed.payment_start
-        )
+        return _order_response(request, placed.order.pk, status_code=status.HTTP_201_CREATED)
 
 
 class OrderListView(generics.ListAPIView):
@@ -177,6 +175,23 @@ class OrderDetailView(APIView):
     def get(self, request, pk: int):
         if order_of_buyer(user=request.user, pk=pk) is None:
             raise NotFound()
+        return _order_response(request, pk)
+
+
+class OrderPayView(APIView):
+    """Pay an unpaid order again: the payment page still open, or a fresh one (a new attempt)."""
+
+    @extend_schema(
+        request=None,
+        responses={200: s.OrderSerializer, 404: ORDER_NOT_FOUND, 409: ORDER_CONFLICT},
+        description="`payment.url` is the page to send the buyer to; it stays null while the provider "
+        "cannot be reached (ask again later). 409 `not_payable` when the order is not waiting for payment.",
+    )
+    def post(self, request, pk: int):
+        order = orders_of_buyer(user=request.user).filter(pk=pk).first()
+        if order is None:
+            raise NotFound()
+        services.order_pay_again(order=order, by=request.user)
         return _order_response(request, pk)
 
 

@@ -8,6 +8,7 @@ provider in the setting.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 
 from django.conf import settings
@@ -23,6 +24,13 @@ class PaymentError(Exception):
         self.code = code
 
 
+class ProviderUnreachable(PaymentError):
+    """The provider could not be reached (network, its outage): try again later."""
+
+    def __init__(self, message="payment provider unreachable"):
+        super().__init__(message, code="provider_unreachable")
+
+
 @dataclass(frozen=True)
 class PaymentStart:
     """What starting a payment gives: paid or confirmed now, or a page to send the buyer to."""
@@ -32,19 +40,35 @@ class PaymentStart:
     # Where the buyer pays (a hosted payment page); empty when there is nothing to do online.
     redirect_url: str = ""
     reference: str = ""
+    # Until when the payment page takes a payment.
+    expires_at: datetime | None = None
     # Shown to the buyer and in the API's `payment` object.
     instructions: str = ""
 
 
 @dataclass(frozen=True)
 class CallbackOutcome:
-    """What a provider's callback says happened to one payment (by its id or reference)."""
+    """What a provider's callback or event says happened to one payment.
+
+    The payment is found by `payment_id` (our id, sent to the provider as metadata), else by
+    `reference` (the provider's id of the payment, e.g. a Checkout Session), else by `intent`.
+    `event` is one of EVENTS; `ignored` for events nothing here acts on.
+    """
 
     payment_id: int | None
     reference: str
-    event: str  # "paid", "failed", "cancelled"
+    event: str
     amount: int = 0
+    currency: str = "vnd"
+    intent: str = ""
+    # For "refunded": the total refunded so far on the provider's side, and its charge id.
+    refunded_total: int = 0
+    charge: str = ""
+    event_id: str = ""
+    type: str = ""
     extra: dict = field(default_factory=dict)
+
+    EVENTS = ("paid", "failed", "cancelled", "expired", "refunded", "ignored")
 
 
 @dataclass(frozen=True)
@@ -57,9 +81,12 @@ class PaymentProvider:
 
     #: The method's code, as in `Order.payment_method`.
     method: str = ""
+    #: Starting a payment calls the provider over the network: it runs after the order's
+    #: transaction commits (never while listings are locked), and may fail without losing the order.
+    online: bool = False
 
     def is_available(self) -> bool:
-        """Return whether the method can be offered now (configured, reachable)."""
+        """Return whether the method can be offered now (configured)."""
         return True
 
     def instructions(self, *, payment) -> str:
@@ -67,12 +94,23 @@ class PaymentProvider:
         return ""
 
     def start(self, *, payment) -> PaymentStart:
-        """Begin paying `payment` (a `Payment` row in its order's transaction)."""
+        """Begin paying `payment`; raise ProviderUnreachable when the provider cannot be reached."""
         raise NotImplementedError
 
     def parse_callback(self, *, body: bytes, headers: dict) -> CallbackOutcome:
         """Check and read a callback; raise PaymentError for anything not genuine or not understood."""
         raise NotImplementedError
+
+    def parse_event(self, *, payload: dict) -> CallbackOutcome:
+        """Read an event already checked and stored (a webhook processed later by a task)."""
+        raise PaymentError("this provider stores no events", code="no_events")
+
+    def fetch(self, *, payment) -> CallbackOutcome | None:
+        """Ask the provider what became of a payment (reconciliation); None when it cannot say."""
+        return None
+
+    def cancel(self, *, payment) -> None:
+        """Close a payment still open (the buyer can no longer pay on its page)."""
 
     def refund(self, *, payment, amount: int, key: str, reason: str = "") -> RefundOutcome:
         """Give back `amount` đồng of a paid payment, once per `key`; raise PaymentError on failure."""
@@ -95,3 +133,8 @@ def provider_for(method: str) -> PaymentProvider:
 def methods() -> list[str]:
     """Return the payment methods set up, in the setting's order."""
     return list(settings.PAYMENT_PROVIDERS)
+
+
+def available_methods() -> list[str]:
+    """Return the methods that can be offered now (a card method without keys is hidden)."""
+    return [method for method in methods() if provider_for(method).is_available()]

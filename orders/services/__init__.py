@@ -23,4 +23,17 @@ from .orders import (  # noqa: F401
     order_number_new,
     order_transition,
 )
-from .payments import order_confirm, payment_callback_apply, payment_refund, payment_start  # noqa: F401
+from .payments import (  # noqa: F401
+    order_confirm,
+    order_pay_again,
+    payment_callback_apply,
+    payment_outcome_apply,
+    payment_refund,
+    payment_start,
+    payment_transfer_received,
+    payments_expire_unpaid,
+    payments_reconcile,
+    refund_send,
+    webhook_process,
+    webhook_receive,
+)

@@ -27,12 +27,12 @@ from marketplace.accounts.phone import normalize_phone
 from marketplace.errors import Conflict
 from marketplace.geo.models import Ward
 
-from ..models import Cart, CartLine, FarmOrder, Order, OrderLine, PaymentMethod, StatusChange
-from ..payments import PaymentStart, methods, provider_for
+from ..models import Cart, CartLine, FarmOrder, Order, OrderLine, Payment, PaymentMethod, StatusChange
+from ..payments import PaymentStart, available_methods
 from ..selectors import CartDetail, CartLineDetail, LineProblem, cart_detail, cart_version_read
 from .cod import cod_refusal
 from .orders import order_number_new
-from .payments import payment_start
+from .payments import payment_check_amount, payment_open, payment_start
 from .stock import products_lock, stock_take
 
 PLACED_NOTE = gettext_noop("Order placed.")
@@ -88,7 +88,7 @@ def delivery_parse(*, name, phone, address, ward) -> Delivery:
 
 def _check_options(*, payment_method: str, note: str, delivery_date) -> None:
     errors: dict[str, list] = {}
-    if payment_method not in methods():
+    if payment_method not in available_methods():
         errors["payment_method"] = [_("Choose a payment method from the list.")]
     if len(note or "") > LIMITS["note"]:
         errors["note"] = [_("Use at most %(max)s characters.") % {"max": LIMITS["note"]}]
@@ -155,10 +155,8 @@ def _weight_kg(lines: list[CartLineDetail]) -> Decimal:
 
 def _method_options(*, buyer, total: int) -> list[MethodOption]:
     options = []
-    for method in methods():
+    for method in available_methods():
         label = str(PaymentMethod(method).label) if method in PaymentMethod.values else method
-        if not provider_for(method).is_available():
-            continue
         refusal = cod_refusal(buyer=buyer, total=total) if method == PaymentMethod.COD else None
         options.append(
             MethodOption(
@@ -253,11 +251,10 @@ def _insert_order(**fields) -> Order:
 @dataclass
 class Placed:
     order: Order
-    payment_start: PaymentStart
+    payment_start: PaymentStart | None
     payment_id: int
 
 
-@transaction.atomic
 def checkout_place(
     *,
     buyer,
@@ -269,12 +266,32 @@ def checkout_place(
 ) -> Placed:
     """Turn the buyer's cart into an order and start its payment; empty the cart.
 
+    The order is written in one transaction; an online payment provider (Stripe) is called
+    after it commits, so no listing stays locked while Stripe answers, and an unreachable
+    provider leaves the order waiting for payment with no page (`payment_open`).
+
     Refuse with Conflict (409): an empty cart (`cart_empty`); a cart that changed since
     `cart_version` (`cart_changed`); lines that cannot be ordered as they stand, stock
     included (`cart_conflict`, naming them in `lines`); cash on delivery not allowed
     (`cod_limit`, `cod_suspended`). A refusal takes nothing.
     """
     _check_options(payment_method=payment_method, note=note, delivery_date=delivery_date)
+    with transaction.atomic():
+        placed = _place(
+            buyer=buyer,
+            delivery=delivery,
+            payment_method=payment_method,
+            note=note,
+            delivery_date=delivery_date,
+            cart_version=cart_version,
+        )
+    if placed.payment_start is None:
+        payment = Payment.objects.get(pk=placed.payment_id)
+        placed.payment_start = payment_open(payment=payment) or PaymentStart(confirms_order=False)
+    return placed
+
+
+def _place(*, buyer, delivery, payment_method, note, delivery_date, cart_version) -> "Placed":
     cart = Cart.objects.select_for_update().filter(user=buyer).first()
     detail = cart_detail(cart=cart) if cart is not None else None
     if detail is None or detail.is_empty:
@@ -335,6 +352,7 @@ def checkout_place(
         refusal = cod_refusal(buyer=buyer, total=total)
         if refusal is not None:
             raise Conflict(refusal.message, code=refusal.code)
+    payment_check_amount(method=payment_method, amount=total)
 
     order = _insert_order(
         buyer=buyer,

@@ -14,9 +14,9 @@ from django.utils.translation import ngettext
 from marketplace.money import format_vnd
 from marketplace.notifications.services import notify
 
-from ..models import FarmOrderStatus, Order, OrderNotice, PaymentMethod
+from ..models import FarmOrderStatus, Order, OrderNotice, PaymentMethod, Refund
 
-EVENTS = ("placed", "confirmed", "cancelled", "rejected", "accepted")
+EVENTS = ("placed", "confirmed", "cancelled", "rejected", "accepted", "paid", "refunded", "expired")
 
 
 def _send_once(*, order: Order, key: str, user, subject: str, body: str, url: str) -> bool:
@@ -125,4 +125,40 @@ def order_notify(*, order: Order, event: str, farm_order_ids=(), informed=()) ->
                     body=_("The household is preparing your goods."),
                     url=_buyer_url(order),
                 )
+        elif event == "paid":
+            sent += _send_once(
+                order=order,
+                key=f"paid:{order.buyer_id}",
+                user=order.buyer,
+                subject=_("Payment received for order %(number)s") % values,
+                body=_("Thank you! The households have been told and will confirm soon."),
+                url=_buyer_url(order),
+            )
+        elif event == "expired":
+            sent += _send_once(
+                order=order,
+                key=f"expired:{order.buyer_id}",
+                user=order.buyer,
+                subject=_("Order %(number)s cancelled: not paid in time") % values,
+                body=_(
+                    "The payment did not arrive in time, so the goods went back on sale. You can order again."
+                ),
+                url=_buyer_url(order),
+            )
+        elif event == "refunded":
+            refunded = sum(
+                r.amount
+                for r in Refund.objects.filter(payment__order=order, status__in=["pending", "succeeded"])
+            )
+            sent += _send_once(
+                order=order,
+                key=f"refunded:{order.buyer_id}:{refunded}",
+                user=order.buyer,
+                subject=_("Refund for order %(number)s") % values,
+                body=_(
+                    "%(amount)s in all is being refunded to you; your bank may take a few days to show it."
+                )
+                % {"amount": format_vnd(refunded)},
+                url=_buyer_url(order),
+            )
     return sent

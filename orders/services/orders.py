@@ -57,6 +57,13 @@ def _check_move(table, *, current: str, to: str, message: str, label_of) -> None
         )
 
 
+def order_note_record(*, order: Order, by, note: str) -> StatusChange:
+    """Record on the timeline something people did that changes no status (staff saw a transfer)."""
+    return StatusChange.objects.create(
+        order=order, from_status=order.status, to_status=order.status, by=by, note=note
+    )
+
+
 def _order_move(*, order: Order, to: str, by, note: str) -> Order:
     """Move a locked order, or refuse; record the change."""
     _check_move(

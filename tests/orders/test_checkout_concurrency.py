@@ -10,7 +10,6 @@ PostgreSQL (row locks, one conditional UPDATE): 200 buyers. SQLite (a file, IMME
 transactions that queue on the busy timeout): 30 buyers for 10 units.
 """
 
-import importlib
 import json
 import random
 import threading
@@ -20,18 +19,14 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
-from django.apps import apps
 from django.db import connection
 from django.db.models import Sum
 
-from farms.models import Category, Product, ProductStatus
+from farms.models import Product, ProductStatus
 from marketplace.accounts.models import Role
 from marketplace.accounts.services import token_for
-from marketplace.geo.loader import load_units
-from marketplace.geo.models import Ward, WardAlias
 from orders.models import CartLine, FarmOrder, FarmOrderStatus, Order, OrderLine, OrderNotice, OrderStatus
 from orders.selectors import LineProblem
 from tests.farms.factories import make_farm, make_product
@@ -39,7 +34,7 @@ from tests.orders.factories import delivery, fill_cart
 from tests.orders.liveserver import PooledLiveServer
 
 # Committed data: the server's threads have their own connections.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 WORKERS = 16
 TIMEOUT = 60  # seconds, per request and for the barrier
@@ -161,21 +156,6 @@ def check_out_together(server: PooledLiveServer, buyers: list[Buyer], watch: Wat
     assert not stuck, f"{stuck} client threads still waiting after {2 * TIMEOUT + 10} s"
     watch.sample()
     return run
-
-
-@pytest.fixture(autouse=True)
-def migration_data(db):
-    """Put back the wards and categories data migrations load, if a flush emptied them.
-
-    A transactional test ends by flushing every table, so one that ran before (its data is
-    not rolled back) leaves no wards or categories. Django's `serialized_rollback` cannot
-    restore them here: that flush recreated the content types it would insert again.
-    """
-    if not Ward.objects.exists():
-        load_units(ward_model=Ward, alias_model=WardAlias)
-    if not Category.objects.exists():
-        seed_categories = importlib.import_module("farms.migrations.0002_seed_categories").seed
-        seed_categories(apps, SimpleNamespace(connection=connection))
 
 
 @pytest.fixture

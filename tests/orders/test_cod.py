@@ -40,7 +40,7 @@ def test_a_new_buyers_cod_orders_are_capped_in_all(buyer, product, api_as, setti
     assert Order.objects.count() == 1
     assert Product.objects.get().stock == 997  # nothing taken by the refused checkout
     quote = api_as(buyer).get(CHECKOUT, {"ward": _delivery()["ward"]}).json()
-    (cod,) = quote["payment_methods"]
+    (cod,) = [m for m in quote["payment_methods"] if m["method"] == "cod"]
     assert (cod["available"], cod["code"]) == (False, "cod_limit")
     assert "500.000 ₫" in cod["reason"]
 

@@ -214,7 +214,8 @@ def test_the_whole_way_through_the_pages(browser, buyer, farm):
         vi("Confirmed"),
         f"{farm.name}: {vi('New')}",
     ]
-    assert vi("Pay the courier in cash when your order arrives.") in text
+    cash = vi("Pay the courier %(amount)s in cash when your order arrives.", amount="220.000 ₫")
+    assert cash in text
     assert f'action="/don-hang/{order.number}/huy/"' in text
 
     listed = browser.get(ORDERS)
@@ -229,7 +230,7 @@ def test_the_whole_way_through_the_pages(browser, buyer, farm):
         f"{vi('Cancelled')} ({vi(ROLL_UP)})",
     ]
     assert f'action="/don-hang/{order.number}/huy/"' not in text_of(cancelled)
-    assert vi("Pay the courier in cash when your order arrives.") not in text_of(cancelled)
+    assert cash not in text_of(cancelled)
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert stock_shown(browser, durian) == "10 kg"
@@ -338,7 +339,7 @@ def test_invalid_delivery_details_are_a_400_with_field_errors(browser, buyer, fa
     last = (timezone.localdate() + timedelta(days=days)).strftime("%d/%m/%Y")
     assert vi("Choose a delivery date from today to %(last)s.", last=last) in text_of(late)
 
-    method = browser.post(CHECKOUT, order_form(page, payment_method="vietqr"))
+    method = browser.post(CHECKOUT, order_form(page, payment_method="bitcoin"))
     assert method.status_code == 400
     for forged_ward in ("99999", "3' OR 1=1", "-1"):
         unknown = browser.post(CHECKOUT, order_form(page, ward=forged_ward))
@@ -468,6 +469,7 @@ COD_CAP_OPEN = (
 
 def test_the_cash_on_delivery_cap_explains_itself(browser, buyer, farm, settings):
     settings.COD_FIRST_ORDERS_CAP = 90_000
+    settings.VIETQR_BANK_BIN = ""  # cash on delivery is the only way to pay here
     durian = listing(farm, price=50000, stock="10")
     fill_cart(buyer, [(durian, "2")])
     page = browser.get(CHECKOUT)
@@ -499,6 +501,7 @@ def test_the_delivery_fee_can_take_an_order_over_the_cap(browser, buyer, farm, s
 
 def test_the_cap_counts_the_orders_still_open(browser, buyer, farm, settings):
     settings.COD_FIRST_ORDERS_CAP = 200_000
+    settings.VIETQR_BANK_BIN = ""  # cash on delivery is the only way to pay here
     durian = listing(farm, price=50000, stock="10")
     place(buyer, [(durian, "1")])  # 70.000 ₫ waiting
     fill_cart(buyer, [(durian, "3")])
@@ -865,3 +868,16 @@ def test_odd_part_ids_in_a_page_cancel_are_ignored_not_a_500(browser, buyer, far
     response = browser.post(f"/don-hang/{order.number}/huy/", {"farm_order": ["²", "x"]})
     assert response.status_code == 302
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+
+
+def test_a_refused_cash_on_delivery_leaves_the_bank_transfer_to_choose(browser, buyer, farm, settings):
+    settings.COD_FIRST_ORDERS_CAP = 90_000
+    durian = listing(farm, price=50000, stock="10")
+    fill_cart(buyer, [(durian, "2")])
+    page = browser.get(CHECKOUT)
+    assert vi(COD_CAP, cap="90.000 ₫", total="100.000 ₫") in text_of(page)
+    assert has_place_button(page)
+    placed = browser.post(CHECKOUT, order_form(page, payment_method="vietqr"))
+    assert placed.status_code == 302
+    order = Order.objects.get()
+    assert (order.payment_method, order.status) == ("vietqr", OrderStatus.PENDING_PAYMENT)
