@@ -109,7 +109,7 @@ def payment_open(*, payment: Payment) -> PaymentStart | None:
     except PaymentError as exc:
         raise Conflict(exc.message, code=exc.code) from None
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked = _lock(payment.pk)
         if locked.status == PaymentRecordStatus.PENDING:
             _record_start(locked, start)
         payment.refresh_from_db()
@@ -177,18 +177,29 @@ def _cancel_quietly(payment: Payment) -> None:
 # --- Applying what a provider says ------------------------------------------------------
 
 
+def _lock(payment_id: int) -> Payment:
+    """Lock a payment's order, then the payment: every path takes them in this order.
+
+    The buyer's cancel and a household's reject lock the order first (then refund its payment);
+    a webhook locking the payment first would wait on them while they wait on it.
+    """
+    order_id = Payment.objects.filter(pk=payment_id).values_list("order_id", flat=True).get()
+    Order.objects.select_for_update().filter(pk=order_id).first()
+    return Payment.objects.select_for_update().get(pk=payment_id)
+
+
 def _find(method: str, outcome: CallbackOutcome) -> Payment | None:
-    payments = Payment.objects.select_for_update().filter(method=method)
-    if outcome.payment_id is not None:
-        found = payments.filter(pk=outcome.payment_id).first()
-        if found is not None:
-            return found
-    lookups = Q()
-    if outcome.reference:
-        lookups |= Q(reference=outcome.reference)
-    if outcome.intent:
-        lookups |= Q(intent=outcome.intent)
-    return payments.filter(lookups).first() if lookups else None
+    """Find (and lock, order first) the payment an outcome is about."""
+    payments = Payment.objects.filter(method=method)
+    found = payments.filter(pk=outcome.payment_id).first() if outcome.payment_id is not None else None
+    if found is None:
+        lookups = Q()
+        if outcome.reference:
+            lookups |= Q(reference=outcome.reference)
+        if outcome.intent:
+            lookups |= Q(intent=outcome.intent)
+        found = payments.filter(lookups).first() if lookups else None
+    return _lock(found.pk) if found is not None else None
 
 
 @transaction.atomic
@@ -295,7 +306,7 @@ def payment_transfer_received(*, payment: Payment, by) -> Payment:
     if not hasattr(provider, "received"):
         raise PaymentError(f"{payment.method} payments are not confirmed by staff", code="not_a_transfer")
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked = _lock(payment.pk)
         if locked.status in (PaymentRecordStatus.CANCELLED, PaymentRecordStatus.FAILED):
             raise PaymentError(f"payment {payment.pk} is {locked.status}", code="payment_not_pending")
         applied = payment_outcome_apply(method=payment.method, outcome=provider.received(payment=locked))
@@ -484,7 +495,7 @@ def payments_expire_unpaid(*, now=None) -> int:
             except PaymentError:
                 pass
             with transaction.atomic():
-                locked = Payment.objects.select_for_update().get(pk=payment.pk)
+                locked = _lock(payment.pk)
                 if locked.status == PaymentRecordStatus.PENDING:
                     _expired(locked)
                     expired += 1
