@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from marketplace.errors import Conflict
+
 from .models import (
     Cart,
     CartLine,
@@ -21,7 +23,7 @@ from .models import (
     WebhookEvent,
 )
 from .payments import PaymentError
-from .services import cod_restore, payment_transfer_received
+from .services import cod_restore, payment_transfer_received, refund_mark_sent, refund_retry
 
 
 class CartLineInline(admin.TabularInline):
@@ -114,7 +116,9 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Mark bank transfer received (VietQR)"))
     def transfer_received(self, request, queryset):
         done = 0
-        for payment in queryset.filter(method="vietqr", status="pending").select_related("order"):
+        for payment in queryset.filter(method="vietqr", status__in=["pending", "cancelled"]).select_related(
+            "order"
+        ):
             try:
                 payment_transfer_received(payment=payment, by=request.user)
             except PaymentError as exc:
@@ -185,3 +189,40 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["provider", "type", ("error", admin.EmptyFieldListFilter)]
     search_fields = ["event_id"]
     readonly_fields = ["provider", "event_id", "type", "payload", "received_at", "processed_at", "error"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Refunds: those paid back by hand (cash, bank transfers) are recorded here once sent."""
+
+    list_display = ["created_at", "key", "payment", "amount", "status", "external", "reference", "sent_at"]
+    list_filter = ["status", "external", "payment__method"]
+    list_select_related = ["payment__order"]
+    search_fields = ["key", "payment__order__number", "reference"]
+    readonly_fields = [
+        "payment",
+        "key",
+        "amount",
+        "reason",
+        "reference",
+        "status",
+        "external",
+        "error",
+        "sent_at",
+    ]
+    actions = ["mark_sent", "retry"]
+
+    @admin.action(description=_("Mark refund paid back by hand"))
+    def mark_sent(self, request, queryset):
+        for refund in queryset.filter(status="pending"):
+            refund_mark_sent(refund=refund, by=request.user)
+        self.message_user(request, _("Recorded."), messages.SUCCESS)
+
+    @admin.action(description=_("Send failed refunds again"))
+    def retry(self, request, queryset):
+        for refund in queryset.filter(status="failed"):
+            try:
+                refund_retry(refund=refund)
+            except Conflict as exc:
+                self.message_user(request, f"{refund.key}: {exc.message}", messages.ERROR)
+        self.message_user(request, _("Queued again."), messages.SUCCESS)

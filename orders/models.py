@@ -258,6 +258,9 @@ class PaymentRecordStatus(models.TextChoices):
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+    # Money that came for an order no longer waiting for it (cancelled, expired, or paid by
+    # another attempt), given back in full: it does not count in the order's payment status.
+    RETURNED = "returned", _("Not needed: given back")
 
 
 class Payment(models.Model):

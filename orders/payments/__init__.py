@@ -66,6 +66,8 @@ class CallbackOutcome:
     charge: str = ""
     event_id: str = ""
     type: str = ""
+    # The order number the provider was given with the payment, to check a match by our id.
+    order_number: str = ""
     extra: dict = field(default_factory=dict)
 
     EVENTS = ("paid", "failed", "cancelled", "expired", "refunded", "ignored")
@@ -84,6 +86,12 @@ class PaymentProvider:
     #: Starting a payment calls the provider over the network: it runs after the order's
     #: transaction commits (never while listings are locked), and may fail without losing the order.
     online: bool = False
+    #: Refunds are paid back by staff (cash, a bank transfer): a refund stays pending until staff
+    #: record it sent (`refund_mark_sent`); otherwise the provider moves the money itself.
+    refunds_by_hand: bool = False
+    #: A payment must be for exactly its amount (cash counted by our courier); otherwise more than
+    #: owed is accepted and the difference refunded (an old card page after a partial cancel).
+    exact_amount: bool = False
 
     def is_available(self) -> bool:
         """Return whether the method can be offered now (configured)."""

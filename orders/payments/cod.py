@@ -17,6 +17,8 @@ EVENTS = {"collected": "paid", "not_collected": "failed"}
 
 class CashOnDelivery(PaymentProvider):
     method = "cod"
+    refunds_by_hand = True
+    exact_amount = True
 
     def instructions(self, *, payment) -> str:
         if payment.status != "pending":

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import stripe
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.money import format_vnd
@@ -32,6 +31,8 @@ EVENTS = {
 }
 # Stripe keeps a Checkout Session open at least 30 minutes.
 MIN_SESSION_MINUTES = 30
+# A payment is opened within this long of its creation, else a new attempt is made.
+OPEN_WITHIN_SECONDS = 60
 
 
 def client() -> stripe.StripeClient:
@@ -39,6 +40,8 @@ def client() -> stripe.StripeClient:
         settings.STRIPE_SECRET_KEY,
         base_addresses={"api": settings.STRIPE_API_BASE},
         max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        # A slow Stripe must not hold a web worker for the library's default 80 seconds.
+        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
     )
 
 
@@ -51,7 +54,8 @@ def _call(function, *args, **kwargs):
     except stripe.APIError as exc:  # Stripe's own 5xx
         raise ProviderUnreachable(str(exc)) from exc
     except stripe.StripeError as exc:
-        raise PaymentError(getattr(exc, "user_message", None) or str(exc), code="stripe_refused") from exc
+        # Stripe's text is for staff and logs (it may quote a key's prefix), never for buyers.
+        raise PaymentError(str(exc), code="stripe_refused") from exc
 
 
 def _absolute(path: str) -> str:
@@ -81,7 +85,8 @@ def _line_items(order) -> list[dict]:
                 "price_data": {
                     "currency": "vnd",
                     "unit_amount": order.delivery_fee,
-                    "product_data": {"name": _("Delivery")},
+                    # Fixed wording, whatever the request's language: a retry must send the same parameters.
+                    "product_data": {"name": "Phí giao hàng"},
                 },
             }
         )
@@ -89,11 +94,17 @@ def _line_items(order) -> list[dict]:
 
 
 def _metadata(payment) -> dict:
+    # Prefixed: other software on the same Stripe account may put its own `payment_id` in metadata.
     return {
-        "order_id": str(payment.order_id),
-        "payment_id": str(payment.pk),
-        "order_number": payment.order.number,
+        "cho_noi_order": payment.order.number,
+        "cho_noi_payment": str(payment.pk),
+        "cho_noi_attempt": str(payment.attempt),
     }
+
+
+def _key(payment, what: str) -> str:
+    """An idempotency key from the order and the attempt: the same request always sends the same key."""
+    return f"cho-noi-{payment.order.number}-{payment.attempt}-{what}"
 
 
 def _timestamp(value) -> datetime | None:
@@ -122,8 +133,12 @@ class StripeCheckout(PaymentProvider):
                 % {"max": format_vnd(settings.STRIPE_MAX_AMOUNT)},
                 code="amount_too_large",
             )
+        # From the payment's own creation, not from now: a retry must send the very same
+        # parameters, or Stripe refuses the idempotency key. A payment is opened within a
+        # minute of its creation (`order_pay_again` makes a new attempt otherwise), so the
+        # session still lives Stripe's minimum of 30 minutes.
         minutes = max(settings.PAYMENT_HOLD_MINUTES, MIN_SESSION_MINUTES)
-        expires = timezone.now() + timedelta(minutes=minutes, seconds=30)
+        expires = payment.created_at + timedelta(minutes=minutes, seconds=OPEN_WITHIN_SECONDS)
         detail = reverse("orders:detail", args=[order.number])
         session = _call(
             client().v1.checkout.sessions.create,
@@ -139,7 +154,7 @@ class StripeCheckout(PaymentProvider):
                 "expires_at": int(expires.timestamp()),
                 "locale": "vi",
             },
-            options={"idempotency_key": f"cho-noi-payment-{payment.pk}-session"},
+            options={"idempotency_key": _key(payment, "session")},
         )
         return PaymentStart(
             confirms_order=False,
@@ -172,9 +187,10 @@ class StripeCheckout(PaymentProvider):
             raise PaymentError("not a Stripe event", code="invalid_callback") from None
         event = EVENTS.get(kind, "ignored")
         metadata = obj.get("metadata") or {}
-        payment_id = metadata.get("payment_id")
+        payment_id = str(metadata.get("cho_noi_payment") or "")
         common = {
-            "payment_id": int(payment_id) if str(payment_id or "").isdigit() else None,
+            "payment_id": int(payment_id) if payment_id.isascii() and payment_id.isdigit() else None,
+            "order_number": str(metadata.get("cho_noi_order") or ""),
             "event_id": event_id,
             "type": kind,
             "currency": (obj.get("currency") or "").lower(),
@@ -245,7 +261,10 @@ class StripeCheckout(PaymentProvider):
         return found
 
     def cancel(self, *, payment) -> None:
-        """Expire the Checkout Session, so nobody can pay an order that has let its stock go."""
+        """Expire the Checkout Session, so nobody can pay an order that has let its stock go.
+
+        A session already complete cannot be expired: callers then ask `fetch` what became of it.
+        """
         if not payment.reference:
             return
         try:
@@ -253,7 +272,6 @@ class StripeCheckout(PaymentProvider):
         except PaymentError as exc:
             if exc.code == "provider_unreachable":
                 raise
-            # Already complete or expired: the event (or reconciliation) tells what happened.
 
     def refund(self, *, payment, amount: int, key: str, reason: str = "") -> RefundOutcome:
         if not payment.intent:

@@ -41,6 +41,7 @@ def png_data_url(payload: str) -> str:
 
 class VietQRTransfer(PaymentProvider):
     method = "vietqr"
+    refunds_by_hand = True
 
     def is_available(self) -> bool:
         return bool(settings.VIETQR_BANK_BIN and settings.VIETQR_ACCOUNT_NUMBER)

@@ -33,7 +33,11 @@ from .payments import (  # noqa: F401
     payment_transfer_received,
     payments_expire_unpaid,
     payments_reconcile,
+    refund_mark_sent,
+    refund_retry,
     refund_send,
+    refunds_resend,
     webhook_process,
     webhook_receive,
+    webhooks_reprocess,
 )

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 EXPIRED_NOTE = gettext_noop("Not paid in time: the stock went back on sale.")
 PAID_NOTE = gettext_noop("Payment received.")
 TRANSFER_NOTE = gettext_noop("Bank transfer received (checked by staff).")
+REFUNDED_NOTE = gettext_noop("Refunded in full by the payment provider.")
+OVERPAID_NOTE = gettext_noop("Paid more than owed after items were cancelled: the difference is refunded.")
 RECONCILE_AFTER = timedelta(minutes=5)
 
 
@@ -107,7 +109,10 @@ def payment_open(*, payment: Payment) -> PaymentStart | None:
         logger.warning("payment %s: %s unreachable, no payment page yet: %s", payment.pk, payment.method, exc)
         return None
     except PaymentError as exc:
-        raise Conflict(exc.message, code=exc.code) from None
+        # The order is saved already: answer it without a page (never the provider's words to a
+        # buyer), and let staff see why in the log.
+        logger.error("payment %s: %s refused to open a page: %s", payment.pk, payment.method, exc)
+        return None
     with transaction.atomic():
         locked = _lock(payment.pk)
         if locked.status == PaymentRecordStatus.PENDING:
@@ -133,31 +138,37 @@ def payment_check_amount(*, method: str, amount: int) -> None:
 def order_pay_again(*, order: Order, by=None) -> Payment:
     """Give an unpaid order a payment page again: the open one, or a new attempt.
 
-    Refuse (409 `not_payable`) an order that is not waiting for payment.
+    Refuse (409 `not_payable`) an order that is not waiting for payment, and (409
+    `hold_expired`) one past its hold: a buyer cannot keep stock by paying again forever.
     """
     from django.utils.translation import gettext as _
 
+    now = timezone.now()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.PENDING_PAYMENT:
             raise Conflict(_("This order is not waiting for a payment."), code="not_payable")
+        if order.created_at + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES) < now:
+            raise Conflict(
+                _("The time to pay this order is over; its goods went back on sale. Please order again."),
+                code="hold_expired",
+            )
         current = order.payments.filter(status=PaymentRecordStatus.PENDING).order_by("-attempt").first()
         if current is not None and not provider_for(current.method).online:
             return current  # a bank transfer's code does not expire before the order does
+        usable = current is not None and current.amount == order.total
         still_open = (
-            current is not None
+            usable
             and current.pay_url
-            and (current.expires_at is None or current.expires_at > timezone.now() + timedelta(minutes=2))
+            and (current.expires_at is None or current.expires_at > now + timedelta(minutes=2))
         )
         if still_open:
             return current
-        if current is not None and not current.reference:
-            payment = current  # never opened (the provider was unreachable): open the same attempt
+        if usable and not current.reference and current.created_at > now - timedelta(seconds=50):
+            payment = current  # never opened (the provider was unreachable a moment ago): try it again
         else:
             if current is not None:
-                current.status = PaymentRecordStatus.CANCELLED
-                current.save(update_fields=["status", "updated_at"])
-                transaction.on_commit(lambda: _cancel_quietly(current), robust=True)
+                _payment_close(current)
             last = order.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
             payment = Payment.objects.create(
                 order=order, method=order.payment_method, amount=order.total, attempt=last + 1
@@ -165,6 +176,14 @@ def order_pay_again(*, order: Order, by=None) -> Payment:
     payment_open(payment=payment)
     payment.refresh_from_db()
     return payment
+
+
+def _payment_close(payment: Payment) -> None:
+    """Cancel a waiting payment (in a transaction); its page is closed after commit."""
+    payment.status = PaymentRecordStatus.CANCELLED
+    payment.save(update_fields=["status", "updated_at"])
+    if payment.reference and provider_for(payment.method).online:
+        transaction.on_commit(lambda: _cancel_quietly(payment), robust=True)
 
 
 def _cancel_quietly(payment: Payment) -> None:
@@ -189,16 +208,21 @@ def _lock(payment_id: int) -> Payment:
 
 
 def _find(method: str, outcome: CallbackOutcome) -> Payment | None:
-    """Find (and lock, order first) the payment an outcome is about."""
-    payments = Payment.objects.filter(method=method)
-    found = payments.filter(pk=outcome.payment_id).first() if outcome.payment_id is not None else None
-    if found is None:
-        lookups = Q()
-        if outcome.reference:
-            lookups |= Q(reference=outcome.reference)
-        if outcome.intent:
-            lookups |= Q(intent=outcome.intent)
-        found = payments.filter(lookups).first() if lookups else None
+    """Find (and lock, order first) the payment an outcome is about.
+
+    The provider's own ids come first; our id from the metadata counts only when the order
+    number sent with it matches (other software may share the provider account).
+    """
+    payments = Payment.objects.filter(method=method).select_related("order")
+    found = None
+    if outcome.reference:
+        found = payments.filter(reference=outcome.reference).first()
+    if found is None and outcome.intent:
+        found = payments.filter(intent=outcome.intent).first()
+    if found is None and outcome.payment_id is not None:
+        candidate = payments.filter(pk=outcome.payment_id).first()
+        if candidate is not None and outcome.order_number in ("", candidate.order.number):
+            found = candidate
     return _lock(found.pk) if found is not None else None
 
 
@@ -232,41 +256,60 @@ def payment_outcome_apply(*, method: str, outcome: CallbackOutcome) -> Payment |
 
 
 def _paid(payment: Payment, outcome: CallbackOutcome) -> None:
-    if payment.status == PaymentRecordStatus.PAID:
+    if payment.status in (PaymentRecordStatus.PAID, PaymentRecordStatus.RETURNED):
         return
     amount = outcome.amount or payment.amount
     if outcome.currency and outcome.currency != "vnd":
         raise PaymentError(f"payment {payment.pk}: currency {outcome.currency}", code="currency_mismatch")
-    if payment.status == PaymentRecordStatus.PENDING and amount != payment.amount:
-        raise PaymentError(
-            f"payment {payment.pk} is for {payment.amount}, not {amount}", code="amount_mismatch"
-        )
-    expected = payment.status == PaymentRecordStatus.PENDING
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    waiting = order.status == OrderStatus.PENDING_PAYMENT
+    # An attempt closed because the total changed (a part cancelled) still pays an order that
+    # waits, if it covers what is owed now: the order is confirmed, the difference refunded.
+    covers = (
+        payment.status == PaymentRecordStatus.CANCELLED
+        and waiting
+        and amount >= order.total
+        and not order.payments.filter(status=PaymentRecordStatus.PAID).exists()
+    )
+    expected = payment.status == PaymentRecordStatus.PENDING or covers
+    owed = order.total if covers else payment.amount
+    exact = provider_for(payment.method).exact_amount
+    if expected and (amount < owed or (exact and amount != owed)):
+        # Too little to confirm (a short bank transfer): staff look at the event.
+        raise PaymentError(f"payment {payment.pk} is for {owed}, not {amount}", code="amount_mismatch")
     payment.status = PaymentRecordStatus.PAID
+    payment.amount = owed if expected else payment.amount
     payment.paid_amount = amount
     payment.paid_at = timezone.now()
-    payment.save(update_fields=["status", "paid_amount", "paid_at", "updated_at"])
-    order = Order.objects.select_for_update().get(pk=payment.order_id)
-    if expected and order.status == OrderStatus.PENDING_PAYMENT:
-        order.payment_status = PaymentStatus.PAID
-        order.save(update_fields=["payment_status", "updated_at"])
+    payment.save(update_fields=["status", "amount", "paid_amount", "paid_at", "updated_at"])
+    if expected and waiting:
+        for other in order.payments.filter(status=PaymentRecordStatus.PENDING).exclude(pk=payment.pk):
+            _payment_close(other)  # another attempt's page: nobody needs to pay twice
         order_confirm(order=order, note=PAID_NOTE)
+        _set_payment_status(order.pk)
         _tell(order.pk, "paid")
+        if amount > owed:
+            _refund(payment, amount=amount - owed, key=f"payment-{payment.pk}-overpaid", reason=OVERPAID_NOTE)
         return
-    if expected and order.payment_method == "cod" and order.payment_status == PaymentStatus.UNPAID:
-        order.payment_status = PaymentStatus.PAID  # cash collected at the door
-        order.save(update_fields=["payment_status", "updated_at"])
+    if expected and order.payment_method == "cod":
+        _set_payment_status(order.pk)  # cash collected at the door
         return
     # Money nobody expects: the order was cancelled or expired, or another attempt paid it.
     logger.warning("payment %s of order %s paid while not expected: refunding", payment.pk, order.number)
     _refund(payment, amount=amount, key=f"payment-{payment.pk}-unexpected", reason=EXPIRED_NOTE)
+    Payment.objects.filter(pk=payment.pk).update(status=PaymentRecordStatus.RETURNED)
+    _set_payment_status(order.pk)
     _tell(order.pk, "refunded")
 
 
 def _refunded_outside(payment: Payment, outcome: CallbackOutcome) -> None:
-    """Reflect refunds made on the provider's side (its dashboard): what it refunded beyond ours."""
-    known = payment.refunded_amount
-    extra = outcome.refunded_total - known
+    """Reflect refunds made on the provider's side (its dashboard): what it refunded beyond ours.
+
+    A full refund of an order still live cancels what can still be cancelled: nobody should
+    pack goods nobody paid for. Parts already with the courier are left to staff.
+    """
+    payment.refresh_from_db()
+    extra = outcome.refunded_total - payment.refunded_amount
     if extra <= 0:
         return
     try:
@@ -284,8 +327,16 @@ def _refunded_outside(payment: Payment, outcome: CallbackOutcome) -> None:
         return
     payment.refunded_amount = outcome.refunded_total
     payment.save(update_fields=["refunded_amount", "updated_at"])
-    _set_payment_status(payment)
+    _set_payment_status(payment.order_id)
     _tell(payment.order_id, "refunded")
+    order = Order.objects.get(pk=payment.order_id)
+    if payment.status == PaymentRecordStatus.PAID and payment.refunded_amount >= payment.paid_amount:
+        try:
+            order_transition(order=order, to=OrderStatus.CANCELLED, note=REFUNDED_NOTE)
+        except Conflict:
+            logger.error(
+                "order %s refunded in full on the provider's side with parts on their way", order.number
+            )
 
 
 def _expired(payment: Payment) -> None:
@@ -306,9 +357,8 @@ def payment_transfer_received(*, payment: Payment, by) -> Payment:
     if not hasattr(provider, "received"):
         raise PaymentError(f"{payment.method} payments are not confirmed by staff", code="not_a_transfer")
     with transaction.atomic():
+        # A transfer that arrives after its order was let go is booked too, and given back.
         locked = _lock(payment.pk)
-        if locked.status in (PaymentRecordStatus.CANCELLED, PaymentRecordStatus.FAILED):
-            raise PaymentError(f"payment {payment.pk} is {locked.status}", code="payment_not_pending")
         applied = payment_outcome_apply(method=payment.method, outcome=provider.received(payment=locked))
         order = Order.objects.get(pk=payment.order_id)
         order_note_record(order=order, by=by, note=TRANSFER_NOTE)
@@ -352,8 +402,29 @@ def webhook_receive(*, method: str, body: bytes, headers: dict) -> tuple[Webhook
 
             transaction.on_commit(lambda: _enqueue_event(process_webhook_event, event.pk), robust=True)
     except IntegrityError:
-        return WebhookEvent.objects.get(provider=method, event_id=outcome.event_id), False
+        event = WebhookEvent.objects.get(provider=method, event_id=outcome.event_id)
+        if event.processed_at is None:
+            # Stored, but its task may have been lost (a broker outage): the repeat queues it again.
+            from ..tasks import process_webhook_event
+
+            _enqueue_event(process_webhook_event, event.pk)
+        return event, False
     return event, True
+
+
+def webhooks_reprocess(*, now=None) -> int:
+    """Queue again events stored but not processed after a few minutes (their task was lost)."""
+    now = now or timezone.now()
+    from ..tasks import process_webhook_event
+
+    stale = list(
+        WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=now - timedelta(minutes=2))
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in stale:
+        _enqueue_event(process_webhook_event, pk)
+    return len(stale)
 
 
 def _enqueue_event(task, event_id: int) -> None:
@@ -382,15 +453,29 @@ def webhook_process(*, event: WebhookEvent) -> Payment | None:
 # --- Refunds ----------------------------------------------------------------------------------
 
 
-def _set_payment_status(payment: Payment) -> None:
-    if payment.refunded_amount <= 0:
-        return
-    Order.objects.filter(pk=payment.order_id).update(
-        payment_status=PaymentStatus.REFUNDED
-        if payment.refunded_amount >= payment.paid_amount
-        else PaymentStatus.PARTIALLY_REFUNDED,
-        updated_at=timezone.now(),
+def _set_payment_status(order_id: int) -> None:
+    """Set the order's payment status from the payments that count: those not given back as unneeded."""
+    rows = list(
+        Payment.objects.filter(
+            order_id=order_id, status__in=[PaymentRecordStatus.PAID, PaymentRecordStatus.RETURNED]
+        ).values_list("status", "paid_amount", "refunded_amount")
     )
+    counting = [(paid, refunded) for status, paid, refunded in rows if status == PaymentRecordStatus.PAID]
+    if counting:
+        paid = sum(p for p, _r in counting)
+        refunded = sum(r for _p, r in counting)
+        status = (
+            PaymentStatus.PAID
+            if refunded <= 0
+            else PaymentStatus.REFUNDED
+            if refunded >= paid
+            else PaymentStatus.PARTIALLY_REFUNDED
+        )
+    elif rows:
+        status = PaymentStatus.REFUNDED
+    else:
+        return
+    Order.objects.filter(pk=order_id).update(payment_status=status, updated_at=timezone.now())
 
 
 def _refund(payment: Payment, *, amount: int, key: str, reason: str) -> Refund | None:
@@ -407,7 +492,7 @@ def _refund(payment: Payment, *, amount: int, key: str, reason: str) -> Refund |
         return Refund.objects.get(key=key)
     payment.refunded_amount += amount
     payment.save(update_fields=["refunded_amount", "updated_at"])
-    _set_payment_status(payment)
+    _set_payment_status(payment.order_id)
     from ..tasks import send_refund
 
     transaction.on_commit(lambda: _enqueue_event(send_refund, refund.pk), robust=True)
@@ -426,8 +511,8 @@ def payment_refund(*, order: Order, amount: int, key: str, reason: str = "") -> 
         return existing
     payment = (
         Payment.objects.select_for_update()
-        .filter(order=order, status=PaymentRecordStatus.PAID)
-        .order_by("-paid_at")
+        .filter(order=order, status=PaymentRecordStatus.PAID, paid_amount__gt=F("refunded_amount"))
+        .order_by("-paid_at", "-pk")
         .first()
     )
     if payment is None:
@@ -442,22 +527,32 @@ def refund_send(*, refund: Refund) -> Refund:
     """Move a decided refund's money through its provider, once (a task; safe to run twice).
 
     The provider is called outside the row lock's transaction; its idempotency key is the
-    refund's key, so a retry after a crash never refunds twice. A refusal marks it failed for staff.
+    refund's key, so a retry after a crash never refunds twice. A refusal is marked `failed`
+    and taken off the books (the money is still held), for staff. Refunds of cash and bank
+    transfers are paid back by staff: they wait for `refund_mark_sent`.
     """
     refund = Refund.objects.select_related("payment__order").get(pk=refund.pk)
     if refund.status != RefundStatus.PENDING:
         return refund
     payment = refund.payment
+    provider = provider_for(payment.method)
+    if provider.refunds_by_hand:
+        return refund
     try:
-        outcome = provider_for(payment.method).refund(
-            payment=payment, amount=refund.amount, key=refund.key, reason=refund.reason
-        )
+        outcome = provider.refund(payment=payment, amount=refund.amount, key=refund.key, reason=refund.reason)
     except ProviderUnreachable:
-        raise  # the task retries later
+        raise  # the task retries later; `refunds_resend` picks up what the retries did not
     except PaymentError as exc:
-        Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
-            status=RefundStatus.FAILED, error=f"{exc.code}: {exc.message}"
-        )
+        with transaction.atomic():
+            locked = Refund.objects.select_for_update().get(pk=refund.pk)
+            if locked.status == RefundStatus.PENDING:
+                locked.status = RefundStatus.FAILED
+                locked.error = f"{exc.code}: {exc.message}"[:2000]
+                locked.save(update_fields=["status", "error"])
+                paying = _lock(payment.pk)
+                paying.refunded_amount = max(0, paying.refunded_amount - locked.amount)
+                paying.save(update_fields=["refunded_amount", "updated_at"])
+                _set_payment_status(paying.order_id)
         logger.error("refund %s (%s đồng, payment %s) failed: %s", refund.key, refund.amount, payment.pk, exc)
         refund.refresh_from_db()
         return refund
@@ -468,14 +563,66 @@ def refund_send(*, refund: Refund) -> Refund:
     return refund
 
 
+def refund_mark_sent(*, refund: Refund, by, reference: str = "") -> Refund:
+    """Staff paid a refund back by hand (cash, a bank transfer): record it, once."""
+    Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+        status=RefundStatus.SUCCEEDED,
+        reference=(reference or f"by hand ({getattr(by, 'phone', '')})")[:120],
+        sent_at=timezone.now(),
+    )
+    refund.refresh_from_db()
+    return refund
+
+
+def refund_retry(*, refund: Refund) -> Refund:
+    """Staff send a failed refund again (after fixing what the provider refused): back on the books."""
+    with transaction.atomic():
+        locked = Refund.objects.select_for_update().get(pk=refund.pk)
+        if locked.status != RefundStatus.FAILED:
+            return locked
+        paying = _lock(locked.payment_id)
+        left = paying.paid_amount - paying.refunded_amount
+        if locked.amount > left:
+            raise Conflict(f"only {left} đồng left to refund on this payment", code="refund_too_large")
+        locked.status, locked.error = RefundStatus.PENDING, ""
+        locked.save(update_fields=["status", "error"])
+        paying.refunded_amount += locked.amount
+        paying.save(update_fields=["refunded_amount", "updated_at"])
+        _set_payment_status(paying.order_id)
+        from ..tasks import send_refund
+
+        transaction.on_commit(lambda: _enqueue_event(send_refund, locked.pk), robust=True)
+    return locked
+
+
+def refunds_resend(*, now=None) -> int:
+    """Queue again refunds a provider should have moved by now (a lost task, retries run out)."""
+    now = now or timezone.now()
+    from ..tasks import send_refund
+
+    online = [m for m in settings.PAYMENT_PROVIDERS if not provider_for(m).refunds_by_hand]
+    stuck = list(
+        Refund.objects.filter(
+            status=RefundStatus.PENDING,
+            payment__method__in=online,
+            created_at__lt=now - timedelta(minutes=10),
+        ).values_list("pk", flat=True)
+    )
+    for pk in stuck:
+        _enqueue_event(send_refund, pk)
+    return len(stuck)
+
+
 # --- Holding stock, reconciling ----------------------------------------------------------------
 
 
 def payments_expire_unpaid(*, now=None) -> int:
     """Cancel orders whose payment did not come in within the hold; return how many.
 
-    The provider's page is closed first (a Stripe session expired), so nobody pays after the
-    stock went back; one that still slips through is refunded when its event arrives.
+    Before letting an order go, the provider is asked what became of its payment: one paid at
+    the last minute whose event is still on its way confirms the order instead. The provider's
+    page is closed first (a Stripe session expired), so nobody pays after the stock went back;
+    one that still slips through is refunded when its event arrives.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
@@ -485,15 +632,20 @@ def payments_expire_unpaid(*, now=None) -> int:
     expired = 0
     for order_id in list(due.values_list("pk", flat=True)):
         for payment in Payment.objects.filter(order_id=order_id, status=PaymentRecordStatus.PENDING):
+            provider = provider_for(payment.method)
             try:
-                provider_for(payment.method).cancel(payment=payment)
+                if _settled_by_provider(payment):
+                    continue
+                provider.cancel(payment=payment)
+                if _settled_by_provider(payment):  # paid between our question and the close
+                    continue
             except ProviderUnreachable:
                 logger.warning(
                     "payment %s: provider unreachable, order kept until the next sweep", payment.pk
                 )
-                break
-            except PaymentError:
-                pass
+                continue
+            except PaymentError as exc:
+                logger.warning("payment %s: %s", payment.pk, exc)
             with transaction.atomic():
                 locked = _lock(payment.pk)
                 if locked.status == PaymentRecordStatus.PENDING:
@@ -502,11 +654,23 @@ def payments_expire_unpaid(*, now=None) -> int:
     return expired
 
 
+def _settled_by_provider(payment: Payment) -> bool:
+    """Ask the provider about a payment and apply a "paid" it reports; return whether it was paid."""
+    outcome = provider_for(payment.method).fetch(payment=payment)
+    if outcome is None or outcome.event != "paid":
+        return False
+    payment_outcome_apply(method=payment.method, outcome=outcome)
+    return True
+
+
 def payments_reconcile(*, now=None) -> int:
     """Ask providers about unpaid orders and paid pages no event told of; repair. Return repairs made.
 
     So a webhook that never arrives changes nothing in the end: a paid session confirms its
     order (or is refunded if the order was cancelled meanwhile), an expired one cancels it.
+    One payment that cannot be repaired (an amount that does not match) is logged for staff
+    and does not stop the others. Events stored but never processed, and refunds a provider
+    should have moved by now, are queued again.
     """
     now = now or timezone.now()
     repaired = 0
@@ -514,14 +678,9 @@ def payments_reconcile(*, now=None) -> int:
         status=PaymentRecordStatus.PENDING, created_at__lt=now - RECONCILE_AFTER
     ).exclude(reference="")
     for payment in list(stale):
-        provider = provider_for(payment.method)
-        try:
-            outcome = provider.fetch(payment=payment)
-        except PaymentError as exc:
-            logger.warning("reconcile payment %s: %s", payment.pk, exc)
-            continue
-        if outcome is not None and payment_outcome_apply(method=payment.method, outcome=outcome):
-            repaired += 1
+        repaired += _reconcile_one(
+            payment.method, lambda payment=payment: provider_for(payment.method).fetch(payment=payment)
+        )
     for method in settings.PAYMENT_PROVIDERS:
         provider = provider_for(method)
         if not (provider.online and provider.is_available()) or not hasattr(provider, "paid_sessions_since"):
@@ -533,7 +692,22 @@ def payments_reconcile(*, now=None) -> int:
             continue
         for outcome in outcomes:
             payment = Payment.objects.filter(method=method, reference=outcome.reference).first()
-            if payment is not None and payment.status != PaymentRecordStatus.PAID:
-                payment_outcome_apply(method=method, outcome=outcome)
-                repaired += 1
+            if payment is not None and payment.status not in (
+                PaymentRecordStatus.PAID,
+                PaymentRecordStatus.RETURNED,
+            ):
+                repaired += _reconcile_one(method, lambda outcome=outcome: outcome)
+    webhooks_reprocess(now=now)
+    refunds_resend(now=now)
     return repaired
+
+
+def _reconcile_one(method: str, outcome_of) -> int:
+    try:
+        outcome = outcome_of()
+        if outcome is None:
+            return 0
+        return 1 if payment_outcome_apply(method=method, outcome=outcome) is not None else 0
+    except PaymentError as exc:
+        logger.error("reconcile %s: %s (%s)", method, exc.message, exc.code)
+        return 0

@@ -4,15 +4,17 @@ Called by `farm_orders_move` in the same transaction, whatever path moved the pa
 buyer, the household, staff, a deadline, a failed delivery), so every path settles the same:
 - the stock of parts that never left the household goes back, once per line;
 - the order's amounts shrink to its live parts (the delivery fee stays while any part is live),
-  so a cash-on-delivery courier collects only what is still owed; the waiting payment follows;
+  so a cash-on-delivery courier collects only what is still owed; a waiting cash or transfer
+  payment follows, a waiting card page (showing the old total) is closed;
 - a share already paid is refunded, once per part (and the delivery fee once the order is empty).
 """
 
 from django.utils import timezone
 
 from ..models import FarmOrder, Order, Payment, PaymentRecordStatus
+from ..payments import provider_for
 from ..states import LIVE_FARM_ORDER_STATUSES, STOCK_BACK_STATUSES
-from .payments import payment_refund
+from .payments import _payment_close, payment_refund
 from .stock import stock_return
 
 
@@ -36,8 +38,11 @@ def parts_settle(*, order: Order, left: list[FarmOrder], parts: list[FarmOrder],
     Order.objects.filter(pk=order.pk).update(
         subtotal=order.subtotal, delivery_fee=order.delivery_fee, total=order.total, updated_at=timezone.now()
     )
-    waiting = Payment.objects.filter(order=order, status=PaymentRecordStatus.PENDING)
-    if live:
-        waiting.update(amount=order.total, updated_at=timezone.now())
-    else:
-        waiting.update(status=PaymentRecordStatus.CANCELLED, updated_at=timezone.now())
+    for waiting in Payment.objects.filter(order=order, status=PaymentRecordStatus.PENDING):
+        if live and not provider_for(waiting.method).online:
+            # Cash on delivery, a bank transfer: the amount to hand over or transfer follows.
+            waiting.amount = order.total
+            waiting.save(update_fields=["amount", "updated_at"])
+        else:
+            # A card page already shows the old total: close it; paying again opens one for the new total.
+            _payment_close(waiting)

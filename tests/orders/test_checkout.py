@@ -429,8 +429,9 @@ def test_the_payment_says_what_to_do_until_it_is_settled(make_user, buyer, api_a
     client = api_as(buyer)
     placed = checkout(client).json()
     assert "70.000 ₫" in placed["payment"]["instructions"]
-    assert client.get(f"/api/v1/orders/{placed['id']}/").json()["payment"]["instructions"] == (
-        placed["payment"]["instructions"]
+    assert (
+        client.get(f"/api/v1/orders/{placed['id']}/").json()["payment"]["instructions"]
+        == (placed["payment"]["instructions"])
     )
     cancelled = client.post(f"/api/v1/orders/{placed['id']}/cancel/", {}, format="json").json()
     assert cancelled["payment"]["instructions"] == ""

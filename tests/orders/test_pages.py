@@ -394,9 +394,10 @@ def test_a_stale_cart_is_a_409_that_shows_the_new_price(browser, buyer, farm):
     stale = browser.post(CHECKOUT, order_form(page))
     assert stale.status_code == 409
     text = text_of(stale)
-    assert vi(
-        "Your cart changed since you last saw it: check the prices and quantities, then order again."
-    ) in text
+    assert (
+        vi("Your cart changed since you last saw it: check the prices and quantities, then order again.")
+        in text
+    )
     assert "Sầu riêng Ri6: 2 kg × 55.000 ₫ = 110.000 ₫" in plain(stale)
     assert facts(stale)[vi("Total")] == "130.000 ₫"
     assert not Order.objects.exists()

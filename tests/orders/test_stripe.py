@@ -74,13 +74,14 @@ def test_a_card_checkout_waits_for_payment_with_a_stripe_page(card_order, stripe
     (session,) = stripe_standin.all("checkout.session")
     assert session["currency"] == "vnd"
     assert session["amount_total"] == data["total"] == 100000 + 100000 + data["delivery_fee"]
-    assert session["metadata"]["payment_id"] == str(payment["id"])
+    assert session["metadata"]["cho_noi_payment"] == str(payment["id"])
+    assert session["metadata"]["cho_noi_order"] == data["number"]
     # Each line goes as quantity 1 with its total; the delivery fee is a line of its own.
     (create,) = stripe_standin.requests_to("POST", "/v1/checkout/sessions")
     amounts = [int(item["price_data"]["unit_amount"]) for item in create.params["line_items"]]  # form-encoded
     assert amounts == [100000, 100000, data["delivery_fee"]]
     assert {item["quantity"] for item in create.params["line_items"]} == {"1"}
-    assert create.idempotency_key == f"cho-noi-payment-{payment['id']}-session"
+    assert create.idempotency_key == f"cho-noi-{data['number']}-1-session"  # order and attempt
     # Households see nothing before payment, and the stock is held.
     assert stocks() == [8, 8]
     owner = card_order.farm_orders.first().farm.owner
@@ -95,7 +96,7 @@ def test_a_retried_session_creation_makes_one_session(card_order, stripe_standin
     assert first.reference == again.reference == payment.reference
     assert len(stripe_standin.all("checkout.session")) == 1
     keys = {r.idempotency_key for r in stripe_standin.requests_to("POST", "/v1/checkout/sessions")}
-    assert keys == {f"cho-noi-payment-{payment.pk}-session"}
+    assert keys == {f"cho-noi-{card_order.number}-1-session"}
 
 
 def test_an_unreachable_stripe_keeps_the_order_and_pay_opens_a_page_later(
@@ -257,10 +258,12 @@ def test_a_payment_for_a_cancelled_order_is_refunded_exactly_once(
     card_order, stripe_standin, client, buyer, django_capture_on_commit_callbacks
 ):
     payment = card_order.payments.get()
+    # The buyer pays on Stripe's page the moment the order is cancelled here (its page is
+    # closed after the cancel commits: too late), and the event arrives after the cancel.
+    session = stripe_standin.complete(payment.reference)
     with django_capture_on_commit_callbacks(execute=True):
         services.order_cancel(order=card_order, by=buyer)
     assert stocks() == [10, 10]
-    session = stripe_standin.complete(payment.reference)  # the buyer paid on a page left open
     with django_capture_on_commit_callbacks(execute=True):
         post_event(client, stripe_standin, "checkout.session.completed", session)
         post_event(
@@ -315,13 +318,20 @@ def test_a_refund_made_in_stripes_dashboard_is_reflected(
     card_order, stripe_standin, client, django_capture_on_commit_callbacks
 ):
     session = _pay(card_order, stripe_standin)
-    charge = stripe_standin.refund_in_dashboard(session["payment_intent"], card_order.total)
+    paid = card_order.total
+    charge = stripe_standin.refund_in_dashboard(session["payment_intent"], paid)
     with django_capture_on_commit_callbacks(execute=True):
         post_event(client, stripe_standin, "charge.refunded", charge)
         post_event(client, stripe_standin, "charge.refunded", charge)  # a later copy of the same refund
     card_order.refresh_from_db()
     assert card_order.payment_status == "refunded"
-    assert Refund.objects.get().amount == card_order.total
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.external, refund.status) == (paid, True, "succeeded")
+    # Refunded in full before anyone packed it: nobody prepares goods nobody paid for.
+    assert card_order.status == "cancelled"
+    assert set(card_order.farm_orders.values_list("status", flat=True)) == {"cancelled"}
+    assert stocks() == [10, 10]
+    assert len(stripe_standin.all("refund")) == 1  # the dashboard's; nothing refunded twice
 
 
 # --- Holding stock, reconciling --------------------------------------------------------------
@@ -360,15 +370,51 @@ def test_reconciliation_finds_an_expired_page(card_order, stripe_standin):
     assert card_order.status == "cancelled" and stocks() == [10, 10]
 
 
-def test_pay_again_after_the_page_expired_opens_a_new_attempt(card_order, stripe_standin, buyer, api_as):
+def test_a_partial_cancel_closes_the_card_page_and_pay_opens_one_for_the_new_total(
+    card_order, stripe_standin, buyer, api_as, django_capture_on_commit_callbacks
+):
     first = card_order.payments.get()
-    with time_machine.travel(timezone.now() + timedelta(minutes=40)):
-        response = api_as(buyer).post(f"/api/v1/orders/{card_order.pk}/pay/")
+    part = card_order.farm_orders.order_by("pk").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_cancel(order=card_order, by=buyer, farm_order_ids=[part.pk])
+    assert stripe_standin.get(first.reference)["status"] == "expired"  # the old total can't be paid
+    response = api_as(buyer).post(f"/api/v1/orders/{card_order.pk}/pay/")
     assert response.status_code == 200
-    attempts = list(card_order.payments.order_by("attempt").values_list("attempt", "status"))
-    assert attempts == [(1, "cancelled"), (2, "pending")]
-    assert response.json()["payment"]["url"] != first.pay_url
-    assert len(stripe_standin.all("checkout.session")) == 2
+    card_order.refresh_from_db()
+    attempts = list(card_order.payments.order_by("attempt").values_list("attempt", "status", "amount"))
+    assert attempts == [(1, "cancelled", first.amount), (2, "pending", card_order.total)]
+    session = stripe_standin.all("checkout.session")[-1]
+    assert session["amount_total"] == card_order.total == first.amount - part.subtotal
+    assert response.json()["payment"]["url"] == session["url"]
+
+
+def test_an_old_page_paid_after_a_partial_cancel_confirms_and_refunds_the_difference(
+    card_order, stripe_standin, buyer, client, django_capture_on_commit_callbacks
+):
+    first = card_order.payments.get()
+    session = stripe_standin.complete(first.reference)  # paid the old total just before the cancel
+    part = card_order.farm_orders.order_by("pk").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_cancel(order=card_order, by=buyer, farm_order_ids=[part.pk])
+        post_event(client, stripe_standin, "checkout.session.completed", session)
+    card_order.refresh_from_db()
+    # The old page's payment covers the new total: the order is confirmed, the difference refunded.
+    assert (card_order.status, card_order.payment_status) == ("confirmed", "partially_refunded")
+    assert [r["amount"] for r in stripe_standin.all("refund")] == [part.subtotal]
+    first.refresh_from_db()
+    assert (first.status, first.amount, first.paid_amount, first.refunded_amount) == (
+        "paid",
+        card_order.total,
+        card_order.total + part.subtotal,
+        part.subtotal,
+    )
+
+
+def test_pay_again_past_the_hold_is_refused(card_order, buyer, api_as, settings):
+    with time_machine.travel(timezone.now() + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES + 10)):
+        response = api_as(buyer).post(f"/api/v1/orders/{card_order.pk}/pay/")
+    assert response.status_code == 409 and response.json()["code"] == "hold_expired"
+    assert card_order.payments.count() == 1
 
 
 def test_a_paid_order_cannot_be_paid_again(card_order, stripe_standin, buyer, api_as):
@@ -424,3 +470,156 @@ def test_the_card_path_through_the_pages(buyer, products, stripe_standin, client
     done = client.get(f"/don-hang/{order.number}/?payment=done").content.decode()
     assert f'action="/don-hang/{order.number}/thanh-toan/"' not in done
     assert client.post(f"/don-hang/{order.number}/thanh-toan/").status_code == 302
+
+
+# --- Found in review: races and lost messages ---------------------------------------------------
+
+
+def test_the_hold_sweep_confirms_an_order_paid_at_the_last_minute(card_order, stripe_standin, settings):
+    stripe_standin.complete(card_order.payments.get().reference)  # paid; its event is still on its way
+    with time_machine.travel(timezone.now() + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES + 2)):
+        assert services.payments_expire_unpaid() == 0
+    card_order.refresh_from_db()
+    assert (card_order.status, card_order.payment_status) == ("confirmed", "paid")
+    assert stocks() == [8, 8]
+
+
+def test_two_paid_attempts_keep_one_and_give_the_other_back(
+    card_order, stripe_standin, buyer, api_as, client, django_capture_on_commit_callbacks
+):
+    first = card_order.payments.get()
+    part = card_order.farm_orders.order_by("pk").first()
+    stripe_standin.unreachable = True  # closing the old page fails: it stays payable
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_cancel(order=card_order, by=buyer, farm_order_ids=[part.pk])
+    stripe_standin.unreachable = False
+    api_as(buyer).post(f"/api/v1/orders/{card_order.pk}/pay/")
+    second = card_order.payments.get(attempt=2)
+    paid_second = stripe_standin.complete(second.reference)
+    paid_first = stripe_standin.complete(first.reference)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, stripe_standin, "checkout.session.completed", paid_second)
+        post_event(client, stripe_standin, "checkout.session.completed", paid_first)
+    card_order.refresh_from_db()
+    assert (card_order.status, card_order.payment_status) == ("confirmed", "paid")
+    first.refresh_from_db()
+    assert (first.status, first.refunded_amount) == ("returned", first.paid_amount)
+    # A later rejection (of the last part: the delivery fee goes back too) refunds from the
+    # payment that holds the money.
+    other = card_order.farm_orders.order_by("pk").last()
+    fee = card_order.delivery_fee
+    with django_capture_on_commit_callbacks(execute=True):
+        services.farm_order_reject(farm_order=other, by=other.farm.owner, reason="Hết hàng")
+    refunds = stripe_standin.all("refund")
+    assert sorted((r["payment_intent"], r["amount"]) for r in refunds) == sorted(
+        [
+            (paid_first["payment_intent"], first.paid_amount),
+            (paid_second["payment_intent"], other.subtotal),
+            (paid_second["payment_intent"], fee),
+        ]
+    )
+
+
+def test_an_event_whose_task_was_lost_is_processed_when_it_comes_again(
+    card_order, stripe_standin, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from orders.tasks import process_webhook_event
+
+    session = stripe_standin.complete(card_order.payments.get().reference)
+    payload = json.dumps(stripe_standin.event("checkout.session.completed", session)).encode()
+    header = sign(payload, WEBHOOK_SECRET)
+    real = process_webhook_event.delay
+    monkeypatch.setattr(
+        process_webhook_event, "delay", lambda *a: (_ for _ in ()).throw(ConnectionError("down"))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(WEBHOOK, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+    assert WebhookEvent.objects.get().processed_at is None
+    monkeypatch.setattr(process_webhook_event, "delay", real)
+    again = client.post(WEBHOOK, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+    assert again.json()["duplicate"] is True
+    card_order.refresh_from_db()
+    assert card_order.status == "confirmed"
+
+
+def test_unprocessed_events_are_queued_again_by_the_sweep(card_order, stripe_standin):
+    session = stripe_standin.complete(card_order.payments.get().reference)
+    WebhookEvent.objects.create(
+        provider="stripe",
+        event_id="evt_lost",
+        type="checkout.session.completed",
+        payload=stripe_standin.event("checkout.session.completed", session),
+    )
+    assert services.webhooks_reprocess() == 0  # just received: its own task may still be running
+    assert services.webhooks_reprocess(now=timezone.now() + timedelta(minutes=3)) == 1
+    card_order.refresh_from_db()
+    assert card_order.status == "confirmed"
+
+
+def test_a_refund_stripe_refuses_is_failed_and_taken_off_the_books_until_retried(
+    card_order, stripe_standin, django_capture_on_commit_callbacks
+):
+    session = _pay(card_order, stripe_standin)
+    stripe_standin.refund_in_dashboard(session["payment_intent"])  # all refunded already, behind our back
+    part = card_order.farm_orders.order_by("pk").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.farm_order_reject(farm_order=part, by=part.farm.owner, reason="Hết hàng")
+    refund = Refund.objects.get()
+    payment = card_order.payments.get()
+    assert refund.status == "failed" and refund.error.startswith("stripe_refused")
+    assert payment.refunded_amount == 0
+    card_order.refresh_from_db()
+    assert card_order.payment_status == "paid"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.refund_retry(refund=refund)
+    refund.refresh_from_db()
+    assert refund.status == "failed"  # Stripe still refuses: staff see it again, nothing counted twice
+    payment.refresh_from_db()
+    assert payment.refunded_amount == 0
+
+
+def test_one_payment_that_cannot_be_repaired_does_not_stop_reconciliation(
+    card_order, stripe_standin, buyer, make_user, api_as
+):
+    Payment.objects.filter(order=card_order).update(amount=card_order.total + 1)  # disagrees with Stripe
+    stripe_standin.complete(card_order.payments.get().reference)
+    shopper = make_user(Role.BUYER)
+    fill_cart(shopper, [(Product.objects.order_by("pk").last(), 1)])
+    other = Order.objects.get(pk=stripe_checkout(api_as(shopper)).json()["id"])
+    stripe_standin.complete(other.payments.get().reference)
+    services.payments_reconcile(now=timezone.now() + timedelta(minutes=6))
+    other.refresh_from_db()
+    card_order.refresh_from_db()
+    assert other.status == "confirmed"
+    assert card_order.status == "pending_payment"
+
+
+def test_a_stripe_refusal_at_checkout_still_answers_the_order_without_a_page(
+    buyer, products, api_as, stripe_standin, settings
+):
+    fill_cart(buyer, [(products[0], 1)])
+    settings.STRIPE_SECRET_KEY = "rk_revoked_1234567890"  # Stripe answers 401
+    response = stripe_checkout(api_as(buyer))
+    assert response.status_code == 201
+    assert response.json()["payment"]["url"] is None
+    assert "rk_revoked" not in response.content.decode()
+
+
+def test_an_event_naming_our_payment_id_for_another_order_is_not_applied(card_order, stripe_standin):
+    payment = card_order.payments.get()
+    foreign = {
+        "id": "cs_someone_else",
+        "object": "checkout.session",
+        "status": "complete",
+        "payment_status": "paid",
+        "amount_total": payment.amount,
+        "currency": "vnd",
+        "payment_intent": "pi_someone_else",
+        "metadata": {"cho_noi_payment": str(payment.pk), "cho_noi_order": "CN-0101-0000"},
+    }
+    outcome = provider_for("stripe").parse_event(
+        payload={"id": "evt_x", "type": "checkout.session.completed", "data": {"object": foreign}}
+    )
+    assert services.payment_outcome_apply(method="stripe", outcome=outcome) is None
+    card_order.refresh_from_db()
+    assert card_order.status == "pending_payment"

@@ -34,10 +34,22 @@ def session_params(**overrides):
         "mode": "payment",
         "currency": "vnd",
         "line_items": [
-            {"quantity": 1, "price_data": {"currency": "vnd", "unit_amount": 96000,
-                                           "product_data": {"name": "Măng cụt × 2 kg"}}},
-            {"quantity": 3, "price_data": {"currency": "vnd", "unit_amount": 150000,
-                                           "product_data": {"name": "Sầu riêng Ri6 × 1 kg"}}},
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": "vnd",
+                    "unit_amount": 96000,
+                    "product_data": {"name": "Măng cụt × 2 kg"},
+                },
+            },
+            {
+                "quantity": 3,
+                "price_data": {
+                    "currency": "vnd",
+                    "unit_amount": 150000,
+                    "product_data": {"name": "Sầu riêng Ri6 × 1 kg"},
+                },
+            },
         ],
         "client_reference_id": "CN-3011-1234",
         "metadata": {"order_id": "12", "payment_id": "34"},
@@ -51,8 +63,16 @@ def session_params(**overrides):
 
 
 def one_item(quantity=1, unit_amount=96000, currency="vnd"):
-    return [{"quantity": quantity, "price_data": {"currency": currency, "unit_amount": unit_amount,
-                                                  "product_data": {"name": "Bưởi"}}}]
+    return [
+        {
+            "quantity": quantity,
+            "price_data": {
+                "currency": currency,
+                "unit_amount": unit_amount,
+                "product_data": {"name": "Bưởi"},
+            },
+        }
+    ]
 
 
 def paid_session(client, standin, **overrides):
@@ -64,8 +84,10 @@ def paid_session(client, standin, **overrides):
 
 
 def test_parse_form_builds_nested_dicts_and_lists():
-    query = ("mode=payment&line_items[0][quantity]=1&line_items[1][price_data][unit_amount]=5"
-             "&metadata[order_id]=12&created%5Bgte%5D=7&expand[]=a&expand[]=b&name=M%C4%83ng+c%E1%BB%A5t")
+    query = (
+        "mode=payment&line_items[0][quantity]=1&line_items[1][price_data][unit_amount]=5"
+        "&metadata[order_id]=12&created%5Bgte%5D=7&expand[]=a&expand[]=b&name=M%C4%83ng+c%E1%BB%A5t"
+    )
     assert parse_form(query) == {
         "mode": "payment",
         "line_items": [{"quantity": "1"}, {"price_data": {"unit_amount": "5"}}],
@@ -80,7 +102,11 @@ def test_requests_are_recorded_as_the_library_sends_them(client, standin):
     client.v1.checkout.sessions.create(params=session_params(), options={"idempotency_key": "k-1"})
     (request,) = standin.requests
     assert (request.method, request.path, request.idempotency_key, request.status) == (
-        "POST", "/v1/checkout/sessions", "k-1", 200)
+        "POST",
+        "/v1/checkout/sessions",
+        "k-1",
+        200,
+    )
     # Form values arrive as strings, lists by index, Vietnamese intact.
     assert request.params["line_items"][1]["price_data"]["unit_amount"] == "150000"
     assert request.params["line_items"][0]["price_data"]["product_data"]["name"] == "Măng cụt × 2 kg"
@@ -109,8 +135,10 @@ def test_unknown_urls_and_parameters_fail_loudly(client):
 
 def test_create_a_session(client, standin):
     expires_at = int(time.time()) + 1800
-    session = client.v1.checkout.sessions.create(params=session_params(expires_at=expires_at),
-                                                 options={"idempotency_key": "cho-noi-payment-34-session"})
+    session = client.v1.checkout.sessions.create(
+        params=session_params(expires_at=expires_at),
+        options={"idempotency_key": "cho-noi-payment-34-session"},
+    )
     assert isinstance(session, stripe.checkout.Session)
     assert session.id.startswith("cs_test_")
     assert session.url == f"{standin.url}/pay/{session.id}"
@@ -130,20 +158,23 @@ def test_the_fake_payment_page_is_served(client, standin):
         assert session.id in page.read().decode()
 
 
-@pytest.mark.parametrize(("change", "param"), [
-    ({"currency": "usd"}, "currency"),
-    ({"line_items": one_item(currency="usd")}, "line_items[0][price_data]"),
-    ({"line_items": one_item(quantity=0)}, "line_items[0][quantity]"),
-    ({"line_items": one_item(quantity=-2)}, "line_items[0][quantity]"),
-    ({"line_items": one_item(quantity="1.5")}, "line_items[0][quantity]"),
-    ({"line_items": one_item(unit_amount=-1)}, "line_items[0][price_data][unit_amount]"),
-    ({"line_items": one_item(quantity=2, unit_amount=50_000_000)}, "amount"),
-    ({"line_items": []}, "line_items"),
-    ({"mode": "subscription"}, "mode"),
-    ({"payment_intent_data": {"capture_method": "manual"}}, "payment_intent_data[capture_method]"),
-    ({"expires_at": int(time.time()) + 600}, "expires_at"),  # under 30 minutes
-    ({"expires_at": int(time.time()) + 25 * 3600}, "expires_at"),  # over 24 hours
-])
+@pytest.mark.parametrize(
+    ("change", "param"),
+    [
+        ({"currency": "usd"}, "currency"),
+        ({"line_items": one_item(currency="usd")}, "line_items[0][price_data]"),
+        ({"line_items": one_item(quantity=0)}, "line_items[0][quantity]"),
+        ({"line_items": one_item(quantity=-2)}, "line_items[0][quantity]"),
+        ({"line_items": one_item(quantity="1.5")}, "line_items[0][quantity]"),
+        ({"line_items": one_item(unit_amount=-1)}, "line_items[0][price_data][unit_amount]"),
+        ({"line_items": one_item(quantity=2, unit_amount=50_000_000)}, "amount"),
+        ({"line_items": []}, "line_items"),
+        ({"mode": "subscription"}, "mode"),
+        ({"payment_intent_data": {"capture_method": "manual"}}, "payment_intent_data[capture_method]"),
+        ({"expires_at": int(time.time()) + 600}, "expires_at"),  # under 30 minutes
+        ({"expires_at": int(time.time()) + 25 * 3600}, "expires_at"),  # over 24 hours
+    ],
+)
 def test_invalid_sessions_are_refused(client, standin, change, param):
     with pytest.raises(stripe.InvalidRequestError) as error:
         client.v1.checkout.sessions.create(params=session_params(**change))
@@ -260,8 +291,9 @@ def test_list_filters_by_status_and_created(client, standin):
     standin.clock = lambda: now
     paid = [paid_session(client, standin, expires_at=now + 3600)["id"] for _ in range(2)]
     client.v1.checkout.sessions.create(params=session_params(expires_at=now + 3600))  # still open
-    found = client.v1.checkout.sessions.list(params={"status": "complete", "created": {"gte": now - 60},
-                                                     "limit": 100})
+    found = client.v1.checkout.sessions.list(
+        params={"status": "complete", "created": {"gte": now - 60}, "limit": 100}
+    )
     assert [s.id for s in found.data] == paid[::-1]  # newest first
     assert found.has_more is False
     assert old["id"] not in {s.id for s in found.data}
@@ -290,7 +322,11 @@ def test_complete_pays_the_session(client, standin):
     intent = client.v1.payment_intents.retrieve(paid["payment_intent"])
     assert intent.id.startswith("pi_")
     assert (intent.status, intent.amount, intent.amount_received, intent.currency) == (
-        "succeeded", session.amount_total, session.amount_total, "vnd")
+        "succeeded",
+        session.amount_total,
+        session.amount_total,
+        "vnd",
+    )
     assert intent.metadata.to_dict() == {"order_id": "12", "payment_id": "34"}
     charge = standin.get(intent.latest_charge)
     assert (charge["amount"], charge["amount_refunded"]) == (session.amount_total, 0)
@@ -310,12 +346,17 @@ def test_a_declined_card_leaves_the_session_open(client, standin):
 
 def test_refunds_up_to_what_is_left(client, standin):
     intent_id = paid_session(client, standin, line_items=one_item(unit_amount=100000))["payment_intent"]
-    refund = client.v1.refunds.create(params={"payment_intent": intent_id, "amount": 30000,
-                                              "metadata": {"refund_id": "7"}},
-                                      options={"idempotency_key": "cho-noi-refund-7"})
+    refund = client.v1.refunds.create(
+        params={"payment_intent": intent_id, "amount": 30000, "metadata": {"refund_id": "7"}},
+        options={"idempotency_key": "cho-noi-refund-7"},
+    )
     assert refund.id.startswith("re_")
     assert (refund.object, refund.status, refund.amount, refund.payment_intent) == (
-        "refund", "succeeded", 30000, intent_id)
+        "refund",
+        "succeeded",
+        30000,
+        intent_id,
+    )
     assert refund.metadata.to_dict() == {"refund_id": "7"}
     charge = standin.get(refund.charge)
     assert (charge["amount_refunded"], charge["refunded"]) == (30000, False)
