@@ -214,15 +214,27 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Mark refund paid back by hand"))
     def mark_sent(self, request, queryset):
-        for refund in queryset.filter(status="pending"):
-            refund_mark_sent(refund=refund, by=request.user)
-        self.message_user(request, _("Recorded."), messages.SUCCESS)
+        self._each(
+            request,
+            queryset.filter(status="pending"),
+            lambda refund: refund_mark_sent(refund=refund, by=request.user),
+        )
 
     @admin.action(description=_("Send failed refunds again"))
     def retry(self, request, queryset):
-        for refund in queryset.filter(status="failed"):
+        self._each(request, queryset.filter(status="failed"), lambda refund: refund_retry(refund=refund))
+
+    def _each(self, request, refunds, act) -> None:
+        done = 0
+        for refund in refunds.select_related("payment"):
             try:
-                refund_retry(refund=refund)
+                act(refund)
             except Conflict as exc:
                 self.message_user(request, f"{refund.key}: {exc.message}", messages.ERROR)
-        self.message_user(request, _("Queued again."), messages.SUCCESS)
+            else:
+                done += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d refund done.", "%(count)d refunds done.", done) % {"count": done},
+            messages.SUCCESS,
+        )

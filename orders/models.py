@@ -331,6 +331,8 @@ class Refund(models.Model):
     # Where the refund came from: decided here, or made in the provider's dashboard (charge.refunded).
     external = models.BooleanField(default=False)
     error = models.TextField(blank=True)
+    # When a sender last took it: one sender at a time (a lease), whatever retries or sweeps run.
+    attempted_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -31,13 +31,27 @@ from urllib.parse import parse_qsl, urlsplit
 
 API_VERSION = "2026-10-28.endive"  # the version stripe==16.1.0 pins; a test compares the two
 VND_MAX = 99_999_999  # Stripe's largest amount in VND (a zero-decimal currency)
-SESSION_PARAMS = {"mode", "currency", "line_items", "client_reference_id", "metadata", "locale",
-                  "payment_intent_data", "success_url", "cancel_url", "expires_at"}
+SESSION_PARAMS = {
+    "mode",
+    "currency",
+    "line_items",
+    "client_reference_id",
+    "metadata",
+    "locale",
+    "payment_intent_data",
+    "success_url",
+    "cancel_url",
+    "expires_at",
+}
 LIST_PARAMS = {"status", "created", "limit", "starting_after"}
 COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 REFUND_PARAMS = {"payment_intent", "amount", "metadata", "reason"}
-RETRIEVABLE = {"checkout/sessions": "checkout.session", "payment_intents": "payment_intent",
-               "charges": "charge", "refunds": "refund"}
+RETRIEVABLE = {
+    "checkout/sessions": "checkout.session",
+    "payment_intents": "payment_intent",
+    "charges": "charge",
+    "refunds": "refund",
+}
 
 
 class StripeError(Exception):
@@ -45,8 +59,10 @@ class StripeError(Exception):
 
     def __init__(self, status, message, code=None, param=None, type="invalid_request_error"):
         super().__init__(message)
-        self.status, self.body = status, {"error": {"type": type, "message": message, "code": code,
-                                                    "param": param}}
+        self.status, self.body = (
+            status,
+            {"error": {"type": type, "message": message, "code": code, "param": param}},
+        )
 
 
 @dataclass(frozen=True)
@@ -65,7 +81,7 @@ def parse_form(query: str) -> dict:
     root: dict = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
         name = key.split("[", 1)[0]
-        *parents, last = [name, *re.findall(r"\[([^\]]*)\]", key[len(name):])]
+        *parents, last = [name, *re.findall(r"\[([^\]]*)\]", key[len(name) :])]
         node = root
         for part in parents:
             node = node.setdefault(part or str(len(node)), {})
@@ -97,8 +113,9 @@ def _int(value, param: str, minimum: int = 0) -> int:
     if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
         raise StripeError(400, f"Invalid integer: {value}", "parameter_invalid_integer", param)
     if int(value) < minimum:
-        raise StripeError(400, f"This value must be greater than or equal to {minimum}.",
-                          "parameter_invalid_integer", param)
+        raise StripeError(
+            400, f"This value must be greater than or equal to {minimum}.", "parameter_invalid_integer", param
+        )
     return int(value)
 
 
@@ -108,8 +125,12 @@ def _only(params, allowed: set, where: str = "") -> dict:
     for key in params:
         if key not in allowed:
             name = f"{where}[{key}]" if where else key
-            raise StripeError(400, f"Received unknown parameter: {name} (the stand-in does not model it)",
-                              "parameter_unknown", name)
+            raise StripeError(
+                400,
+                f"Received unknown parameter: {name} (the stand-in does not model it)",
+                "parameter_unknown",
+                name,
+            )
     return params
 
 
@@ -156,8 +177,9 @@ class StripeStandin:
     def all(self, object_type: str) -> list[dict]:
         """Copies of every stored object of a type (`"checkout.session"`, `"refund"`…), oldest first."""
         with self._lock:
-            return [copy.deepcopy(self._refresh(o)) for o in self.objects.values()
-                    if o["object"] == object_type]
+            return [
+                copy.deepcopy(self._refresh(o)) for o in self.objects.values() if o["object"] == object_type
+            ]
 
     def requests_to(self, method: str, path: str) -> list[Request]:
         """The recorded requests for one method and path."""
@@ -169,12 +191,25 @@ class StripeStandin:
         with self._lock:
             session = self._open_session(session_id)
             intent = self._intent_for(session)
-            charge = self._store("ch_", "charge", amount=intent["amount"], amount_captured=intent["amount"],
-                                 amount_refunded=0, refunded=False, paid=True, status="succeeded",
-                                 currency=intent["currency"], payment_intent=intent["id"],
-                                 metadata=dict(intent["metadata"]))
-            intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge["id"],
-                          last_payment_error=None)
+            charge = self._store(
+                "ch_",
+                "charge",
+                amount=intent["amount"],
+                amount_captured=intent["amount"],
+                amount_refunded=0,
+                refunded=False,
+                paid=True,
+                status="succeeded",
+                currency=intent["currency"],
+                payment_intent=intent["id"],
+                metadata=dict(intent["metadata"]),
+            )
+            intent.update(
+                status="succeeded",
+                amount_received=intent["amount"],
+                latest_charge=charge["id"],
+                last_payment_error=None,
+            )
             session.update(status="complete", payment_status="paid", url=None)
             return copy.deepcopy(session)
 
@@ -182,9 +217,15 @@ class StripeStandin:
         """The buyer's card is declined: the session stays open; returns the failed payment intent."""
         with self._lock:
             intent = self._intent_for(self._open_session(session_id))
-            intent.update(status="requires_payment_method", last_payment_error={
-                "type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
-                "message": "Your card was declined."})
+            intent.update(
+                status="requires_payment_method",
+                last_payment_error={
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "decline_code": "generic_decline",
+                    "message": "Your card was declined.",
+                },
+            )
             return copy.deepcopy(intent)
 
     def refund_in_dashboard(self, payment_intent_id: str, amount: int | None = None) -> dict:
@@ -195,9 +236,17 @@ class StripeStandin:
 
     def event(self, type: str, obj: dict) -> dict:
         """A Stripe event wrapping a copy of `obj` (sign its JSON with `sign` to post it)."""
-        return {"id": _new_id("evt_"), "object": "event", "type": type, "created": int(self.clock()),
-                "data": {"object": copy.deepcopy(obj)}, "livemode": False, "api_version": API_VERSION,
-                "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None}}
+        return {
+            "id": _new_id("evt_"),
+            "object": "event",
+            "type": type,
+            "created": int(self.clock()),
+            "data": {"object": copy.deepcopy(obj)},
+            "livemode": False,
+            "api_version": API_VERSION,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+        }
 
     def handle(self, method: str, path: str, params: dict, headers) -> tuple[int, str, dict] | None:
         """Answer one request: (HTTP status, JSON body, extra headers), or None to drop it. Records it."""
@@ -216,9 +265,11 @@ class StripeStandin:
             seen, status, body = self._replays[key]
             if seen == (method, path, params):
                 return status, body, {"Idempotent-Replayed": "true"}
-            message = (f"Keys for idempotent requests can only be used with the same parameters they were "
-                       f"first used with. Try using a key other than '{key}' if you meant to execute a "
-                       f"different request.")
+            message = (
+                f"Keys for idempotent requests can only be used with the same parameters they were "
+                f"first used with. Try using a key other than '{key}' if you meant to execute a "
+                f"different request."
+            )
             return 400, json.dumps(StripeError(400, message, type="idempotency_error").body), {}
         try:
             status, body = 200, json.dumps(self._route(method, path, params))
@@ -236,6 +287,12 @@ class StripeStandin:
         if method == "POST" and (m := re.fullmatch(r"/v1/checkout/sessions/([^/]+)/expire", path)):
             _only(params, set())
             return self._expire(m[1])
+        if (method, path) == ("GET", "/v1/refunds"):  # by payment_intent: what the app asks
+            _only(params, {"payment_intent", "limit"})
+            found = [
+                r for r in reversed(self.all("refund")) if r["payment_intent"] == params.get("payment_intent")
+            ]
+            return {"object": "list", "data": found, "has_more": False, "url": "/v1/refunds"}
         if (method, path) == ("POST", "/v1/refunds"):
             amount = _int(params["amount"], "amount", 1) if "amount" in _only(params, REFUND_PARAMS) else None
             return self._refund(params.get("payment_intent", ""), amount, params.get("metadata", {}))
@@ -270,15 +327,32 @@ class StripeStandin:
         now = int(self.clock())
         expires_at = _int(params.get("expires_at", str(now + 86400)), "expires_at")
         if not now + 1800 <= expires_at <= now + 86400:
-            raise StripeError(400, "The `expires_at` timestamp must be between 30 minutes and 24 hours from "
-                                   "Checkout Session creation.", "parameter_invalid_integer", "expires_at")
+            raise StripeError(
+                400,
+                "The `expires_at` timestamp must be between 30 minutes and 24 hours from "
+                "Checkout Session creation.",
+                "parameter_invalid_integer",
+                "expires_at",
+            )
         intent_data = _only(params.get("payment_intent_data", {}), {"metadata"}, "payment_intent_data")
         session = self._store(
-            "cs_test_", "checkout.session", mode="payment", currency=currency, amount_subtotal=total,
-            amount_total=total, status="open", payment_status="unpaid", payment_intent=None,
-            expires_at=expires_at, metadata=params.get("metadata", {}), payment_method_types=["card"],
-            client_reference_id=params.get("client_reference_id"), success_url=params.get("success_url"),
-            cancel_url=params.get("cancel_url"), locale=params.get("locale"))
+            "cs_test_",
+            "checkout.session",
+            mode="payment",
+            currency=currency,
+            amount_subtotal=total,
+            amount_total=total,
+            status="open",
+            payment_status="unpaid",
+            payment_intent=None,
+            expires_at=expires_at,
+            metadata=params.get("metadata", {}),
+            payment_method_types=["card"],
+            client_reference_id=params.get("client_reference_id"),
+            success_url=params.get("success_url"),
+            cancel_url=params.get("cancel_url"),
+            locale=params.get("locale"),
+        )
         session["url"] = f"{self.url}/pay/{session['id']}"
         self._intent_metadata[session["id"]] = intent_data.get("metadata", {})
         return session
@@ -295,48 +369,85 @@ class StripeStandin:
         created = {"gte": created, "lte": created} if isinstance(created, str) else created  # created=<ts>
         created = _only(created, set(COMPARE), "created")
         bounds = [(COMPARE[op], _int(v, f"created[{op}]")) for op, v in created.items()]
-        found = [s for s in reversed(self.all("checkout.session"))
-                 if status in (None, s["status"]) and all(f(s["created"], v) for f, v in bounds)]
+        found = [
+            s
+            for s in reversed(self.all("checkout.session"))
+            if status in (None, s["status"]) and all(f(s["created"], v) for f, v in bounds)
+        ]
         found.sort(key=lambda s: s["created"], reverse=True)  # newest first, like Stripe
         if "starting_after" in params:
             ids = [s["id"] for s in found]
             if params["starting_after"] not in ids:
-                raise StripeError(400, f"No such checkout.session: '{params['starting_after']}'",
-                                  "resource_missing", "starting_after")
-            found = found[ids.index(params["starting_after"]) + 1:]
-        return {"object": "list", "data": found[:limit], "has_more": len(found) > limit,
-                "url": "/v1/checkout/sessions"}
+                raise StripeError(
+                    400,
+                    f"No such checkout.session: '{params['starting_after']}'",
+                    "resource_missing",
+                    "starting_after",
+                )
+            found = found[ids.index(params["starting_after"]) + 1 :]
+        return {
+            "object": "list",
+            "data": found[:limit],
+            "has_more": len(found) > limit,
+            "url": "/v1/checkout/sessions",
+        }
 
     def _expire(self, session_id):
         session = self._find(session_id, "checkout.session")
         if session["status"] != "open":
-            raise StripeError(400, "Only Checkout Sessions with a status in ['open'] can be expired. This "
-                                   f"Checkout Session has a status of '{session['status']}'.", param="id")
+            raise StripeError(
+                400,
+                "Only Checkout Sessions with a status in ['open'] can be expired. This "
+                f"Checkout Session has a status of '{session['status']}'.",
+                param="id",
+            )
         session.update(status="expired", url=None)
         return session
 
     def _refund(self, payment_intent_id, amount, metadata):
         intent = self._find(payment_intent_id, "payment_intent")
         if intent["status"] != "succeeded":
-            raise StripeError(400, f"This PaymentIntent ({payment_intent_id}) does not have a successful "
-                                   "charge to refund.", param="payment_intent")
+            raise StripeError(
+                400,
+                f"This PaymentIntent ({payment_intent_id}) does not have a successful charge to refund.",
+                param="payment_intent",
+            )
         charge = self.objects[intent["latest_charge"]]
         left = charge["amount"] - charge["amount_refunded"]
         if left == 0:
-            raise StripeError(400, f"Charge {charge['id']} has already been refunded.",
-                              "charge_already_refunded")
+            raise StripeError(
+                400, f"Charge {charge['id']} has already been refunded.", "charge_already_refunded"
+            )
         amount = left if amount is None else amount
         if amount > left:
-            raise StripeError(400, f"Refund amount (₫{amount:,}) is greater than unrefunded amount on charge "
-                                   f"(₫{left:,})", "amount_too_large", "amount")
+            raise StripeError(
+                400,
+                f"Refund amount (₫{amount:,}) is greater than unrefunded amount on charge (₫{left:,})",
+                "amount_too_large",
+                "amount",
+            )
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] == charge["amount"]
-        return self._store("re_", "refund", amount=amount, currency=charge["currency"], charge=charge["id"],
-                           payment_intent=intent["id"], status="succeeded", metadata=metadata, reason=None)
+        return self._store(
+            "re_",
+            "refund",
+            amount=amount,
+            currency=charge["currency"],
+            charge=charge["id"],
+            payment_intent=intent["id"],
+            status="succeeded",
+            metadata=metadata,
+            reason=None,
+        )
 
     def _store(self, prefix, object_type, **fields):
-        obj = {"id": _new_id(prefix), "object": object_type, "created": int(self.clock()), "livemode": False,
-               **fields}
+        obj = {
+            "id": _new_id(prefix),
+            "object": object_type,
+            "created": int(self.clock()),
+            "livemode": False,
+            **fields,
+        }
         self.objects[obj["id"]] = obj
         return obj
 
@@ -360,10 +471,17 @@ class StripeStandin:
     def _intent_for(self, session):
         if session["payment_intent"]:
             return self.objects[session["payment_intent"]]
-        intent = self._store("pi_", "payment_intent", amount=session["amount_total"], amount_received=0,
-                             currency=session["currency"], status="requires_payment_method",
-                             metadata=dict(self._intent_metadata[session["id"]]), latest_charge=None,
-                             last_payment_error=None)
+        intent = self._store(
+            "pi_",
+            "payment_intent",
+            amount=session["amount_total"],
+            amount_received=0,
+            currency=session["currency"],
+            status="requires_payment_method",
+            metadata=dict(self._intent_metadata[session["id"]]),
+            latest_charge=None,
+            last_payment_error=None,
+        )
         session["payment_intent"] = intent["id"]
         return intent
 
@@ -386,8 +504,12 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, extra = answer
         data = body.encode()
         self.send_response(status)
-        for name, value in {"Content-Type": content_type, "Content-Length": str(len(data)),
-                            "Request-Id": _new_id("req_"), **extra}.items():
+        for name, value in {
+            "Content-Type": content_type,
+            "Content-Length": str(len(data)),
+            "Request-Id": _new_id("req_"),
+            **extra,
+        }.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
@@ -396,4 +518,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass
-

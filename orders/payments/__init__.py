@@ -124,6 +124,10 @@ class PaymentProvider:
         """Give back `amount` đồng of a paid payment, once per `key`; raise PaymentError on failure."""
         raise NotImplementedError
 
+    def find_refund(self, *, payment, key: str) -> str:
+        """Return the provider's id of a refund already made with `key` ("" when there is none)."""
+        return ""
+
 
 @cache
 def _provider_class(path: str):

@@ -49,7 +49,8 @@ def _call(function, *args, **kwargs):
     """Call Stripe; a network failure or Stripe's outage is ProviderUnreachable, a refusal a PaymentError."""
     try:
         return function(*args, **kwargs)
-    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.IdempotencyError) as exc:
+        # IdempotencyError: the same key is in use by a request still running; ask again later.
         raise ProviderUnreachable(str(exc)) from exc
     except stripe.APIError as exc:  # Stripe's own 5xx
         raise ProviderUnreachable(str(exc)) from exc
@@ -286,3 +287,13 @@ class StripeCheckout(PaymentProvider):
             options={"idempotency_key": f"cho-noi-refund-{key}"},
         )
         return RefundOutcome(reference=refund.id)
+
+    def find_refund(self, *, payment, key: str) -> str:
+        """Return the id of a refund made with this key on the payment, or "" (before calling it failed)."""
+        if not payment.intent:
+            return ""
+        listing = _call(client().v1.refunds.list, params={"payment_intent": payment.intent, "limit": 100})
+        for refund in listing.data:
+            if (refund.to_dict().get("metadata") or {}).get("key") == key:
+                return refund.id
+        return ""

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -257,6 +257,12 @@ def payment_outcome_apply(*, method: str, outcome: CallbackOutcome) -> Payment |
 
 def _paid(payment: Payment, outcome: CallbackOutcome) -> None:
     if payment.status in (PaymentRecordStatus.PAID, PaymentRecordStatus.RETURNED):
+        if outcome.type == "bank.transfer" and outcome.event_id != payment.intent:
+            # Another transfer for a payment already settled: new money, kept by nobody's choice.
+            raise PaymentError(
+                f"a second transfer ({outcome.amount} đồng) for payment {payment.pk}: check and pay it back",
+                code="second_transfer",
+            )
         return
     amount = outcome.amount or payment.amount
     if outcome.currency and outcome.currency != "vnd":
@@ -278,10 +284,12 @@ def _paid(payment: Payment, outcome: CallbackOutcome) -> None:
         # Too little to confirm (a short bank transfer): staff look at the event.
         raise PaymentError(f"payment {payment.pk} is for {owed}, not {amount}", code="amount_mismatch")
     payment.status = PaymentRecordStatus.PAID
+    if outcome.type == "bank.transfer":
+        payment.intent = outcome.event_id  # the bank's transaction: the same one again is a repeat
     payment.amount = owed if expected else payment.amount
     payment.paid_amount = amount
     payment.paid_at = timezone.now()
-    payment.save(update_fields=["status", "amount", "paid_amount", "paid_at", "updated_at"])
+    payment.save(update_fields=["status", "amount", "paid_amount", "paid_at", "intent", "updated_at"])
     if expected and waiting:
         for other in order.payments.filter(status=PaymentRecordStatus.PENDING).exclude(pk=payment.pk):
             _payment_close(other)  # another attempt's page: nobody needs to pay twice
@@ -302,14 +310,23 @@ def _paid(payment: Payment, outcome: CallbackOutcome) -> None:
     _tell(order.pk, "refunded")
 
 
+def _moved_refunds(payment: Payment) -> int:
+    """Return what has really gone back on a payment: our refunds sent, and the provider's own."""
+    return sum(
+        Refund.objects.filter(payment=payment, status=RefundStatus.SUCCEEDED).values_list("amount", flat=True)
+    )
+
+
 def _refunded_outside(payment: Payment, outcome: CallbackOutcome) -> None:
     """Reflect refunds made on the provider's side (its dashboard): what it refunded beyond ours.
 
-    A full refund of an order still live cancels what can still be cancelled: nobody should
-    pack goods nobody paid for. Parts already with the courier are left to staff.
+    "Beyond ours" is measured against refunds that have really gone (ours still waiting to be
+    sent are not on the provider's side yet). Ours that no longer fit beside it are called off:
+    the provider would refuse them. A full refund of an order still live cancels the parts
+    nobody has accepted yet; parts being packed or on their way are left to staff (logged).
     """
     payment.refresh_from_db()
-    extra = outcome.refunded_total - payment.refunded_amount
+    extra = outcome.refunded_total - _moved_refunds(payment)
     if extra <= 0:
         return
     try:
@@ -325,17 +342,34 @@ def _refunded_outside(payment: Payment, outcome: CallbackOutcome) -> None:
             )
     except IntegrityError:
         return
-    payment.refunded_amount = outcome.refunded_total
+    booked = payment.refunded_amount + extra
+    for waiting in (
+        Refund.objects.select_for_update()
+        .filter(payment=payment, status=RefundStatus.PENDING)
+        .order_by("-pk")
+    ):
+        if booked <= payment.paid_amount:
+            break
+        waiting.status = RefundStatus.FAILED
+        waiting.error = "covered by a refund made on the provider's side"
+        waiting.save(update_fields=["status", "error"])
+        booked -= waiting.amount
+    payment.refunded_amount = min(booked, payment.paid_amount)
     payment.save(update_fields=["refunded_amount", "updated_at"])
     _set_payment_status(payment.order_id)
     _tell(payment.order_id, "refunded")
-    order = Order.objects.get(pk=payment.order_id)
     if payment.status == PaymentRecordStatus.PAID and payment.refunded_amount >= payment.paid_amount:
-        try:
-            order_transition(order=order, to=OrderStatus.CANCELLED, note=REFUNDED_NOTE)
-        except Conflict:
+        order = Order.objects.get(pk=payment.order_id)
+        unaccepted = list(
+            order.farm_orders.filter(status__in=["awaiting_payment", "new"]).values_list("pk", flat=True)
+        )
+        if unaccepted:
+            farm_orders_move(order=order, farm_order_ids=unaccepted, to="cancelled", note=REFUNDED_NOTE)
+        if order.farm_orders.filter(
+            status__in=["accepted", "ready", "picked_up", "failed_delivery"]
+        ).exists():
             logger.error(
-                "order %s refunded in full on the provider's side with parts on their way", order.number
+                "order %s refunded in full on the provider's side with parts under way", order.number
             )
 
 
@@ -460,7 +494,12 @@ def _set_payment_status(order_id: int) -> None:
             order_id=order_id, status__in=[PaymentRecordStatus.PAID, PaymentRecordStatus.RETURNED]
         ).values_list("status", "paid_amount", "refunded_amount")
     )
-    counting = [(paid, refunded) for status, paid, refunded in rows if status == PaymentRecordStatus.PAID]
+    # A payment given back as unneeded counts only while its money is not all back (a refund failed).
+    counting = [
+        (paid, refunded)
+        for status, paid, refunded in rows
+        if status == PaymentRecordStatus.PAID or refunded < paid
+    ]
     if counting:
         paid = sum(p for p, _r in counting)
         refunded = sum(r for _p, r in counting)
@@ -523,13 +562,17 @@ def payment_refund(*, order: Order, amount: int, key: str, reason: str = "") -> 
     return refund
 
 
+REFUND_LEASE = timedelta(minutes=2)
+
+
 def refund_send(*, refund: Refund) -> Refund:
     """Move a decided refund's money through its provider, once (a task; safe to run twice).
 
-    The provider is called outside the row lock's transaction; its idempotency key is the
-    refund's key, so a retry after a crash never refunds twice. A refusal is marked `failed`
-    and taken off the books (the money is still held), for staff. Refunds of cash and bank
-    transfers are paid back by staff: they wait for `refund_mark_sent`.
+    One sender at a time takes the refund (a lease on `attempted_at`); the provider is called
+    outside any transaction, with the refund's key as its idempotency key, so a retry after a
+    crash never refunds twice. Before a refusal takes the refund off the books, the provider is
+    asked whether a refund with this key exists after all (an answer lost on the way). Refunds
+    of cash and bank transfers are paid back by staff: they wait for `refund_mark_sent`.
     """
     refund = Refund.objects.select_related("payment__order").get(pk=refund.pk)
     if refund.status != RefundStatus.PENDING:
@@ -538,33 +581,59 @@ def refund_send(*, refund: Refund) -> Refund:
     provider = provider_for(payment.method)
     if provider.refunds_by_hand:
         return refund
+    now = timezone.now()
+    taken = (
+        Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING)
+        .filter(Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - REFUND_LEASE))
+        .update(attempted_at=now)
+    )
+    if not taken:
+        return refund  # another sender has it now
     try:
         outcome = provider.refund(payment=payment, amount=refund.amount, key=refund.key, reason=refund.reason)
+        reference = outcome.reference
     except ProviderUnreachable:
+        Refund.objects.filter(pk=refund.pk).update(attempted_at=None)
         raise  # the task retries later; `refunds_resend` picks up what the retries did not
     except PaymentError as exc:
-        with transaction.atomic():
-            locked = Refund.objects.select_for_update().get(pk=refund.pk)
-            if locked.status == RefundStatus.PENDING:
-                locked.status = RefundStatus.FAILED
-                locked.error = f"{exc.code}: {exc.message}"[:2000]
-                locked.save(update_fields=["status", "error"])
-                paying = _lock(payment.pk)
-                paying.refunded_amount = max(0, paying.refunded_amount - locked.amount)
-                paying.save(update_fields=["refunded_amount", "updated_at"])
-                _set_payment_status(paying.order_id)
-        logger.error("refund %s (%s đồng, payment %s) failed: %s", refund.key, refund.amount, payment.pk, exc)
-        refund.refresh_from_db()
-        return refund
+        reference = provider.find_refund(payment=payment, key=refund.key)
+        if not reference:
+            _refund_failed(refund, exc)
+            refund.refresh_from_db()
+            return refund
     Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
-        status=RefundStatus.SUCCEEDED, reference=outcome.reference, sent_at=timezone.now()
+        status=RefundStatus.SUCCEEDED, reference=reference, sent_at=timezone.now()
     )
     refund.refresh_from_db()
     return refund
 
 
+def _refund_failed(refund: Refund, exc: PaymentError) -> None:
+    """The provider refused a refund (and has none with its key): off the books, for staff."""
+    with transaction.atomic():
+        paying = _lock(refund.payment_id)  # order, payment, then the refund: the order every path takes
+        locked = Refund.objects.select_for_update().get(pk=refund.pk)
+        if locked.status != RefundStatus.PENDING:
+            return
+        locked.status = RefundStatus.FAILED
+        locked.error = f"{exc.code}: {exc.message}"[:2000]
+        locked.attempted_at = None
+        locked.save(update_fields=["status", "error", "attempted_at"])
+        paying.refunded_amount = max(0, paying.refunded_amount - locked.amount)
+        paying.save(update_fields=["refunded_amount", "updated_at"])
+        _set_payment_status(paying.order_id)
+    logger.error(
+        "refund %s (%s đồng, payment %s) failed: %s", refund.key, refund.amount, refund.payment_id, exc
+    )
+
+
 def refund_mark_sent(*, refund: Refund, by, reference: str = "") -> Refund:
-    """Staff paid a refund back by hand (cash, a bank transfer): record it, once."""
+    """Staff paid a refund back by hand (cash, a bank transfer): record it, once.
+
+    Only refunds of methods paid back by hand: a card refund is the provider's to move.
+    """
+    if not provider_for(refund.payment.method).refunds_by_hand:
+        raise Conflict("card refunds are sent through the provider, not by hand", code="not_by_hand")
     Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
         status=RefundStatus.SUCCEEDED,
         reference=(reference or f"by hand ({getattr(by, 'phone', '')})")[:120],
@@ -577,11 +646,11 @@ def refund_mark_sent(*, refund: Refund, by, reference: str = "") -> Refund:
 def refund_retry(*, refund: Refund) -> Refund:
     """Staff send a failed refund again (after fixing what the provider refused): back on the books."""
     with transaction.atomic():
+        paying = _lock(refund.payment_id)
         locked = Refund.objects.select_for_update().get(pk=refund.pk)
         if locked.status != RefundStatus.FAILED:
             return locked
-        paying = _lock(locked.payment_id)
-        left = paying.paid_amount - paying.refunded_amount
+        left = min(paying.paid_amount - paying.refunded_amount, paying.paid_amount - _moved_refunds(paying))
         if locked.amount > left:
             raise Conflict(f"only {left} đồng left to refund on this payment", code="refund_too_large")
         locked.status, locked.error = RefundStatus.PENDING, ""
@@ -609,7 +678,7 @@ def refunds_resend(*, now=None) -> int:
         ).values_list("pk", flat=True)
     )
     for pk in stuck:
-        _enqueue_event(send_refund, pk)
+        _enqueue_event(send_refund, pk)  # a sender holding the lease makes the others return at once
     return len(stuck)
 
 
@@ -651,7 +720,31 @@ def payments_expire_unpaid(*, now=None) -> int:
                 if locked.status == PaymentRecordStatus.PENDING:
                     _expired(locked)
                     expired += 1
+        expired += _expire_without_payment(order_id)
     return expired
+
+
+def _expire_without_payment(order_id: int) -> int:
+    """Cancel an order past its hold with no payment waiting (its page closed after a partial
+    cancel, and the buyer never paid again) — unless a closed attempt was paid after all."""
+    closed = Payment.objects.filter(order_id=order_id, status=PaymentRecordStatus.CANCELLED).exclude(
+        reference=""
+    )
+    for payment in closed:
+        try:
+            if _settled_by_provider(payment):
+                return 0
+        except PaymentError as exc:
+            logger.warning("payment %s: %s; order kept until the next sweep", payment.pk, exc)
+            return 0
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        waiting = order.payments.filter(status=PaymentRecordStatus.PENDING).exists()
+        if order.status != OrderStatus.PENDING_PAYMENT or waiting:
+            return 0
+        order_transition(order=order, to=OrderStatus.CANCELLED, note=EXPIRED_NOTE)
+        _tell(order.pk, "expired")
+    return 1
 
 
 def _settled_by_provider(payment: Payment) -> bool:

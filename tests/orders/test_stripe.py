@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from farms.models import Product
 from marketplace.accounts.models import Role
+from marketplace.errors import Conflict
 from orders import services
 from orders.models import Order, Payment, Refund, StatusChange, WebhookEvent
 from orders.payments import provider_for
@@ -557,25 +558,88 @@ def test_unprocessed_events_are_queued_again_by_the_sweep(card_order, stripe_sta
 
 
 def test_a_refund_stripe_refuses_is_failed_and_taken_off_the_books_until_retried(
-    card_order, stripe_standin, django_capture_on_commit_callbacks
+    card_order, stripe_standin, client, django_capture_on_commit_callbacks
 ):
     session = _pay(card_order, stripe_standin)
-    stripe_standin.refund_in_dashboard(session["payment_intent"])  # all refunded already, behind our back
+    charge = stripe_standin.refund_in_dashboard(session["payment_intent"])  # all of it, behind our back
     part = card_order.farm_orders.order_by("pk").first()
     with django_capture_on_commit_callbacks(execute=True):
         services.farm_order_reject(farm_order=part, by=part.farm.owner, reason="Hết hàng")
     refund = Refund.objects.get()
     payment = card_order.payments.get()
     assert refund.status == "failed" and refund.error.startswith("stripe_refused")
-    assert payment.refunded_amount == 0
-    card_order.refresh_from_db()
-    assert card_order.payment_status == "paid"
+    assert payment.refunded_amount == 0  # not sent: off the books until we know better
     with django_capture_on_commit_callbacks(execute=True):
         services.refund_retry(refund=refund)
     refund.refresh_from_db()
     assert refund.status == "failed"  # Stripe still refuses: staff see it again, nothing counted twice
+    # Stripe's event about the dashboard refund puts the books right.
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, stripe_standin, "charge.refunded", charge)
     payment.refresh_from_db()
-    assert payment.refunded_amount == 0
+    card_order.refresh_from_db()
+    assert payment.refunded_amount == payment.paid_amount == charge["amount_refunded"]
+    assert card_order.payment_status == "refunded"
+    with pytest.raises(Conflict):
+        services.refund_retry(refund=refund)  # nothing left to refund on this payment
+
+
+def test_a_refund_whose_answer_was_lost_is_found_not_failed(card_order, stripe_standin):
+    import stripe as stripe_library
+
+    _pay(card_order, stripe_standin)
+    part = card_order.farm_orders.order_by("pk").first()
+    services.farm_order_reject(farm_order=part, by=part.farm.owner, reason="Hết hàng")  # not sent yet
+    refund = Refund.objects.get()
+    payment = card_order.payments.get()
+    # Stripe made it (its answer never reached us), and then all the rest was refunded too.
+    stripe_library.StripeClient(
+        "sk_test_standin", base_addresses={"api": stripe_standin.url}
+    ).v1.refunds.create(
+        params={
+            "payment_intent": payment.intent,
+            "amount": payment.paid_amount,
+            "metadata": {"key": refund.key},
+        }
+    )
+    assert services.refund_send(refund=refund).status == "succeeded"
+    refund.refresh_from_db()
+    assert refund.reference.startswith("re_")
+
+
+def test_a_partially_cancelled_card_order_nobody_pays_again_expires(
+    card_order, stripe_standin, buyer, settings, django_capture_on_commit_callbacks
+):
+    part = card_order.farm_orders.order_by("pk").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_cancel(order=card_order, by=buyer, farm_order_ids=[part.pk])
+    assert stocks() == [10, 8]
+    with time_machine.travel(timezone.now() + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES + 2)):
+        assert services.payments_expire_unpaid() == 1
+    card_order.refresh_from_db()
+    assert card_order.status == "cancelled" and stocks() == [10, 10]
+
+
+def test_a_full_dashboard_refund_leaves_parts_being_packed_to_staff(
+    card_order, stripe_standin, client, django_capture_on_commit_callbacks
+):
+    session = _pay(card_order, stripe_standin)
+    packing, untouched = card_order.farm_orders.order_by("pk")
+    services.farm_order_accept(farm_order=packing, by=packing.farm.owner)
+    charge = stripe_standin.refund_in_dashboard(session["payment_intent"])
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, stripe_standin, "charge.refunded", charge)
+    statuses = dict(card_order.farm_orders.values_list("pk", "status"))
+    assert statuses == {packing.pk: "accepted", untouched.pk: "cancelled"}
+
+
+def test_card_refunds_cannot_be_marked_paid_back_by_hand(card_order, stripe_standin):
+    _pay(card_order, stripe_standin)
+    part = card_order.farm_orders.order_by("pk").first()
+    services.farm_order_reject(farm_order=part, by=part.farm.owner, reason="Hết hàng")
+    with pytest.raises(Conflict):
+        services.refund_mark_sent(refund=Refund.objects.get(), by=None)
+    assert Refund.objects.get().status == "pending"
 
 
 def test_one_payment_that_cannot_be_repaired_does_not_stop_reconciliation(

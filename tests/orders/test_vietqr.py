@@ -108,3 +108,23 @@ def test_the_order_page_shows_the_code(transfer_order, buyer, client):
     page = client.get(f"/don-hang/{transfer_order['number']}/").content.decode()
     assert 'class="qr" src="data:image/png;base64,' in page
     assert transfer_order["payment"]["qr_payload"] in page
+
+
+def test_a_second_transfer_for_a_paid_order_is_flagged_not_kept_silently(
+    transfer_order, client, settings, django_capture_on_commit_callbacks
+):
+    settings.VIETQR_WEBHOOK_SECRET = "bank-secret"
+    paid = {"id": "FT-1", "amount": transfer_order["total"], "note": transfer_order["number"]}
+    again = {**paid, "id": "FT-2"}
+    with django_capture_on_commit_callbacks(execute=True):
+        for body in (paid, paid, again):
+            client.post(
+                "/webhooks/vietqr/",
+                json.dumps(body),
+                content_type="application/json",
+                HTTP_X_WEBHOOK_SECRET="bank-secret",
+            )
+    events = dict(WebhookEvent.objects.values_list("event_id", "error"))
+    assert events["FT-1"] == ""
+    assert events["FT-2"].startswith("second_transfer")
+    assert Order.objects.get(pk=transfer_order["id"]).payments.get().paid_amount == transfer_order["total"]
