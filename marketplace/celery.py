@@ -1,4 +1,5 @@
 """The Celery app and the periodic schedule."""
+
 import os
 
 from celery import Celery
@@ -22,6 +23,10 @@ app.conf.beat_schedule = {
     "expire-unpaid-orders": {
         "task": "orders.expire_unpaid_orders",
         "schedule": crontab(minute="*"),
+    },
+    "farm-order-deadlines": {
+        "task": "orders.sweep_farm_order_deadlines",
+        "schedule": crontab(minute="*/5"),
     },
     "reconcile-payments": {
         "task": "orders.reconcile_payments",

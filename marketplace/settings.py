@@ -223,6 +223,10 @@ DELIVERY_FEE_DEFAULT = {
     # Goods worth at least this much travel free; 0: never free.
     "free_over": env.int("DELIVERY_FREE_OVER", default=0) or None,
 }
+# A household answers (accepts or rejects) a new part of an order within this many hours, or it
+# is cancelled (the buyer told, refunded if paid); it is reminded this many hours before.
+FARM_ORDER_ANSWER_HOURS = env.int("FARM_ORDER_ANSWER_HOURS", default=12)
+FARM_ORDER_REMINDER_HOURS = env.int("FARM_ORDER_REMINDER_HOURS", default=3)
 # How far ahead a buyer may ask for delivery.
 DELIVERY_DATE_MAX_DAYS = env.int("DELIVERY_DATE_MAX_DAYS", default=14)
 # Payment providers by method (DESIGN.md house rule 7); issue #6 adds card and bank transfer.

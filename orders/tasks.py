@@ -75,3 +75,11 @@ def reconcile_payments() -> int:
     from .services.payments import payments_reconcile
 
     return payments_reconcile()
+
+
+@shared_task(name="orders.sweep_farm_order_deadlines")
+def sweep_farm_order_deadlines() -> list[int]:
+    """Remind households of parts near their deadline and cancel unanswered ones (every 5 minutes)."""
+    from .services.fulfilment import farm_orders_sweep_deadlines
+
+    return list(farm_orders_sweep_deadlines())

@@ -200,6 +200,10 @@ def order_cancel(request, number: str):
 def farm_order_list(request):
     qs = farm_orders_of_household(user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    from .services.fulfilment import farm_order_deadline
+
+    for part in page.object_list:
+        part.deadline = farm_order_deadline(part)
     return render(request, "orders/farm_orders.html", {"page": page, "reject_form": RejectForm()})
 
 

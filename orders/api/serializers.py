@@ -350,7 +350,18 @@ class HouseholdOrderSerializer(serializers.Serializer):
     delivery_date = serializers.DateField(source="order.delivery_date", read_only=True)
     payment_method = serializers.CharField(source="order.payment_method", read_only=True)
     note = serializers.CharField(source="order.note", read_only=True)
+    deadline = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(read_only=True)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_deadline(self, farm_order):
+        """When the household must have answered a `new` part; null once it has."""
+        from ..services.fulfilment import farm_order_deadline
+
+        if farm_order.status != FarmOrderStatus.NEW:
+            return None
+        due = farm_order_deadline(farm_order)
+        return serializers.DateTimeField().to_representation(due) if due else None
 
 
 class RejectInputSerializer(serializers.Serializer):

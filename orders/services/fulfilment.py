@@ -4,13 +4,18 @@ amounts owed shrink, a paid share refunded once: `orders.services.settle`), and 
 concerned is told by a task enqueued after commit.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from marketplace.errors import Conflict
 
-from ..models import FarmOrder, FarmOrderStatus, Order, OrderStatus
+from ..models import FarmOrder, FarmOrderStatus, Order, OrderNotice, OrderStatus
 from .orders import farm_orders_move
 
 #: A buyer may cancel a household's part until the household accepts it.
@@ -98,3 +103,51 @@ def orders_anonymise_for_user(*, user, **_signal_kwargs) -> int:
     return Order.objects.filter(buyer=user).update(
         delivery_name="", delivery_phone="", delivery_address="", note=""
     )
+
+
+# --- Deadlines (issue #7): a household answers a new part within FARM_ORDER_ANSWER_HOURS ---------
+
+NO_ANSWER_NOTE = gettext_noop("The household did not answer in time.")
+
+
+def farm_order_deadline(farm_order: FarmOrder):
+    """Return when a household must have answered its part, or None before it was shown one."""
+    if farm_order.released_at is None:
+        return None
+    return farm_order.released_at + timedelta(hours=settings.FARM_ORDER_ANSWER_HOURS)
+
+
+def farm_orders_sweep_deadlines(*, now=None) -> tuple[int, int]:
+    """Remind households of parts close to their deadline, cancel those past it; return (reminded, cancelled).
+
+    A periodic sweep, not a countdown per part: a worker restart loses nothing, and each step
+    happens once (the reminder is an `OrderNotice` key, the cancel a state-machine move that a
+    second sweep finds already made). A cancelled part's stock comes back and a paid share is
+    refunded, as on every path that stops a part.
+    """
+    from ..tasks import notify_after_commit
+
+    now = now or timezone.now()
+    answer = timedelta(hours=settings.FARM_ORDER_ANSWER_HOURS)
+    remind = answer - timedelta(hours=settings.FARM_ORDER_REMINDER_HOURS)
+    new = FarmOrder.objects.filter(status=FarmOrderStatus.NEW, released_at__isnull=False)
+    reminded = 0
+    for pk, order_id in new.filter(released_at__lte=now - remind, released_at__gt=now - answer).values_list(
+        "pk", "order_id"
+    ):
+        if not OrderNotice.objects.filter(order_id=order_id, key=f"reminder:{pk}").exists():
+            with transaction.atomic():
+                notify_after_commit(order_id, "reminder", [pk])
+            reminded += 1
+    cancelled = 0
+    for pk, order_id in list(new.filter(released_at__lte=now - answer).values_list("pk", "order_id")):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if not FarmOrder.objects.filter(pk=pk, status=FarmOrderStatus.NEW).exists():
+                continue  # answered (or cancelled) while the sweep ran
+            farm_orders_move(
+                order=order, farm_order_ids=[pk], to=FarmOrderStatus.CANCELLED, note=NO_ANSWER_NOTE
+            )
+            notify_after_commit(order_id, "unanswered", [pk], [pk])
+        cancelled += 1
+    return reminded, cancelled

@@ -7,7 +7,7 @@ and most buyers read Vietnamese, whatever language staff work in.
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -16,7 +16,18 @@ from marketplace.notifications.services import notify
 
 from ..models import FarmOrderStatus, Order, OrderNotice, PaymentMethod, Refund
 
-EVENTS = ("placed", "confirmed", "cancelled", "rejected", "accepted", "paid", "refunded", "expired")
+EVENTS = (
+    "placed",
+    "confirmed",
+    "cancelled",
+    "rejected",
+    "accepted",
+    "paid",
+    "refunded",
+    "expired",
+    "reminder",
+    "unanswered",
+)
 
 
 def _send_once(*, order: Order, key: str, user, subject: str, body: str, url: str) -> bool:
@@ -124,6 +135,42 @@ def order_notify(*, order: Order, event: str, farm_order_ids=(), informed=()) ->
                     subject=_("%(farm)s accepted order %(number)s") % {**values, "farm": fo.farm.name},
                     body=_("The household is preparing your goods."),
                     url=_buyer_url(order),
+                )
+        elif event == "reminder":
+            from .fulfilment import farm_order_deadline
+
+            for fo in named:
+                if fo.status != FarmOrderStatus.NEW:
+                    continue
+                due = timezone.localtime(farm_order_deadline(fo)).strftime("%H:%M %d/%m")
+                sent += _send_once(
+                    order=order,
+                    key=f"reminder:{fo.pk}",
+                    user=fo.farm.owner,
+                    subject=_("Order %(number)s is waiting for your answer") % values,
+                    body=_("Accept or reject it before %(time)s, or it is cancelled.") % {"time": due},
+                    url=_farm_url(),
+                )
+        elif event == "unanswered":
+            for fo in named:
+                sent += _send_once(
+                    order=order,
+                    key=f"unanswered:{fo.pk}:buyer",
+                    user=order.buyer,
+                    subject=_("%(farm)s did not confirm part of order %(number)s")
+                    % {**values, "farm": fo.farm.name},
+                    body=_("That part is cancelled; you are not charged for it (a payment is refunded)."),
+                    url=_buyer_url(order),
+                )
+                sent += _send_once(
+                    order=order,
+                    key=f"unanswered:{fo.pk}:farm",
+                    user=fo.farm.owner,
+                    subject=_("Order %(number)s cancelled: no answer in time") % values,
+                    body=_(
+                        "It was not accepted in time, so it was cancelled and the stock is back on sale."
+                    ),
+                    url=_farm_url(),
                 )
         elif event == "paid":
             sent += _send_once(
