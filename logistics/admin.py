@@ -1,12 +1,37 @@
 from django.contrib import admin
 
-from .models import WardFee
+from .models import Zone, ZoneWard
 
 
-@admin.register(WardFee)
-class WardFeeAdmin(admin.ModelAdmin):
-    list_display = ["ward", "base_fee", "included_kg", "per_kg_fee", "free_over", "updated_at"]
-    list_select_related = ["ward"]
-    search_fields = ["ward__name", "ward__code"]
-    autocomplete_fields = []
+class ZoneWardInline(admin.TabularInline):
+    """The zone's route: its wards in the order a courier visits them (edit `position`)."""
+
+    model = ZoneWard
+    extra = 0
+    fields = ["position", "ward"]
     raw_id_fields = ["ward"]
+    ordering = ["position", "ward"]
+
+
+@admin.register(Zone)
+class ZoneAdmin(admin.ModelAdmin):
+    list_display = ["name", "base_fee", "included_kg", "per_kg_fee", "free_over", "position", "updated_at"]
+    list_editable = ["base_fee", "included_kg", "per_kg_fee", "free_over", "position"]
+    inlines = [ZoneWardInline]
+
+
+@admin.register(ZoneWard)
+class ZoneWardAdmin(admin.ModelAdmin):
+    """Move a ward to another zone here (each ward is in exactly one)."""
+
+    list_display = ["ward", "zone", "position"]
+    list_filter = ["zone"]
+    list_editable = ["zone", "position"]
+    list_select_related = ["ward", "zone"]
+    search_fields = ["ward__name", "ward__code"]
+
+    def has_add_permission(self, request):
+        return False  # every ward has its row from the seed; move it, never add a second
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a ward without a zone would fall back to the default tariff

@@ -1,4 +1,8 @@
-"""Delivery fee quotes: for a ward, a weight and the value of the goods (one query)."""
+"""Delivery fee quotes: for a ward, a weight and the value of the goods (one query).
+
+The ward's zone sets the tariff; a ward in no zone (none after the seed) pays the
+`DELIVERY_FEE_DEFAULT` setting's.
+"""
 
 import math
 from dataclasses import dataclass
@@ -6,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from .models import WardFee
+from .models import Zone
 
 
 @dataclass(frozen=True)
@@ -18,15 +22,16 @@ class FeeQuote:
     base_fee: int
     surcharge: int
     free: bool
+    zone_id: int | None = None
 
     @property
     def fee(self) -> int:
         return 0 if self.free else self.base_fee + self.surcharge
 
 
-def _default_tariff() -> WardFee:
+def _default_tariff() -> Zone:
     tariff = settings.DELIVERY_FEE_DEFAULT
-    return WardFee(
+    return Zone(
         base_fee=tariff["base_fee"],
         included_kg=tariff["included_kg"],
         per_kg_fee=tariff["per_kg_fee"],
@@ -37,10 +42,9 @@ def _default_tariff() -> WardFee:
 def fee_quote(*, ward_code: str, weight_kg: Decimal, goods_value: int) -> FeeQuote:
     """Return the fee to deliver `weight_kg` worth `goods_value` đồng to a ward.
 
-    The ward's row in `WardFee` applies, else the `DELIVERY_FEE_DEFAULT` setting. Every
-    started kilogram over the included ones costs `per_kg_fee`.
+    Every started kilogram over the zone's included ones costs its `per_kg_fee`.
     """
-    tariff = WardFee.objects.filter(ward_id=ward_code).first() or _default_tariff()
+    tariff = Zone.objects.filter(route__ward_id=ward_code).first() or _default_tariff()
     extra_kg = max(Decimal(0), Decimal(weight_kg) - tariff.included_kg)
     return FeeQuote(
         ward_code=ward_code,
@@ -48,4 +52,5 @@ def fee_quote(*, ward_code: str, weight_kg: Decimal, goods_value: int) -> FeeQuo
         base_fee=tariff.base_fee,
         surcharge=math.ceil(extra_kg) * tariff.per_kg_fee,
         free=tariff.free_over is not None and goods_value >= tariff.free_over,
+        zone_id=tariff.pk,
     )

@@ -55,3 +55,12 @@ def buyer_with_cart(make_user, items):
     buyer = make_user(Role.BUYER)
     fill_cart(buyer, [(p, Decimal(q)) for p, q in items])
     return buyer
+
+
+def set_tariff(ward, **fields):
+    """Set the delivery tariff of the zone `ward` is in (the zones are seeded by a migration)."""
+    from logistics.models import Zone
+
+    zone = Zone.objects.get(route__ward=ward)
+    Zone.objects.filter(pk=zone.pk).update(**fields)
+    return zone

@@ -8,13 +8,12 @@ from django.test.utils import CaptureQueriesContext
 
 from farms import services as farm_services
 from farms.models import Product
-from logistics.models import WardFee
 from marketplace.accounts.models import Role
 from marketplace.errors import Conflict
 from orders import services
 from orders.models import CartLine, FarmOrder, Order, OrderLine, Payment, StatusChange
 from tests.farms.factories import make_farm, make_product, ward
-from tests.orders.factories import buyer_with_cart, delivery, fill_cart, listings, place
+from tests.orders.factories import buyer_with_cart, delivery, fill_cart, listings, place, set_tariff
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +96,7 @@ def test_client_prices_and_totals_are_ignored(make_user, buyer, api_as):
 
 def test_the_fee_comes_from_the_ward_table(make_user, buyer, api_as):
     (product,) = listings(make_user, price=10000, stock="500")
-    WardFee.objects.create(ward=ward(3), base_fee=15000, included_kg=10, per_kg_fee=1000)
+    set_tariff(ward(3), base_fee=15000, included_kg=10, per_kg_fee=1000)
     fill_cart(buyer, [(product, "12.5")])
     quote = api_as(buyer).get(CHECKOUT, {"ward": ward(3).pk}).json()
     assert quote["weight_kg"] == "12.500"
@@ -118,7 +117,7 @@ def test_counted_units_weigh_by_their_unit_weight(make_user, buyer, api_as):
 
 def test_free_delivery_over_the_threshold(make_user, buyer, api_as):
     (product,) = listings(make_user, price=100000)
-    WardFee.objects.create(ward=ward(3), base_fee=25000, free_over=500000)
+    set_tariff(ward(3), base_fee=25000, free_over=500000)
     fill_cart(buyer, [(product, 5)])
     assert checkout(api_as(buyer)).json()["delivery_fee"] == 0
 

@@ -15,13 +15,12 @@ from django.utils.translation import gettext
 
 from farms import services as farm_services
 from farms.models import Product
-from logistics.models import WardFee
 from marketplace.accounts.models import Role
 from orders.models import CartLine, FarmOrder, FarmOrderStatus, Order, OrderStatus
 from tests.farms.factories import make_farm, ward
 from tests.storefront.helpers import listing
 
-from .factories import fill_cart, place
+from .factories import fill_cart, place, set_tariff
 
 pytestmark = pytest.mark.django_db
 
@@ -290,7 +289,7 @@ def test_checkout_is_prefilled_from_the_last_order_with_its_fee(browser, buyer, 
 
 
 def test_the_quote_button_only_recomputes_the_fee(browser, buyer, farm):
-    WardFee.objects.create(ward=ward(5), base_fee=35000, included_kg=1, per_kg_fee=3000)
+    set_tariff(ward(5), base_fee=35000, included_kg=1, per_kg_fee=3000)
     durian = listing(farm, price=50000)
     fill_cart(buyer, [(durian, "2")])
     page = browser.get(CHECKOUT)
