@@ -206,6 +206,11 @@ class OrderLine(models.Model):
     unit_price = models.PositiveBigIntegerField(_("unit price (đồng)"))
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
     line_total = models.PositiveBigIntegerField(_("line total (đồng)"))
+    # What the household weighed when it packed a line sold by weight (within ±10% of `quantity`);
+    # `line_total` then follows it, never above what the buyer authorised at checkout.
+    actual_quantity = models.DecimalField(
+        _("weighed quantity"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
     # Set when the line's stock goes back to the listing: it goes back once, whatever path cancels.
     stock_returned_at = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -18,4 +18,5 @@ urlpatterns = [
     path("farmer/orders/", views.farm_order_list, name="farm_orders"),
     path("farmer/orders/<int:pk>/accept/", views.farm_order_accept, name="farm_order_accept"),
     path("farmer/orders/<int:pk>/reject/", views.farm_order_reject, name="farm_order_reject"),
+    path("farmer/orders/<int:pk>/ready/", views.farm_order_ready, name="farm_order_ready"),
 ]

@@ -229,6 +229,36 @@ def farm_order_accept(request, pk: int):
 
 @farmer_only
 @require_POST
+def farm_order_ready(request, pk: int):
+    """Packed: ready for pickup, with the weights typed for lines sold by weight (blank: as ordered)."""
+    farm_order = _own_farm_order(request, pk)
+    weights = {
+        key.removeprefix("weight_"): value.strip()
+        for key, value in request.POST.items()
+        if key.startswith("weight_") and value.strip()
+    }
+    try:
+        services.farm_order_ready(farm_order=farm_order, by=request.user, actual_quantities=weights)
+    except ValidationError as exc:
+        problems = [m for errors in exc.message_dict.get("actual_quantities", []) for m in _flat(errors)]
+        messages.error(request, " ".join(problems) or " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(
+            request, _("Order %(number)s is ready for pickup.") % {"number": farm_order.order.number}
+        )
+    return redirect("orders:farm_orders")
+
+
+def _flat(errors) -> list[str]:
+    if isinstance(errors, dict):
+        return [str(m) for messages_ in errors.values() for m in messages_]
+    return [str(errors)]
+
+
+@farmer_only
+@require_POST
 def farm_order_reject(request, pk: int):
     farm_order = _own_farm_order(request, pk)
     form = RejectForm(request.POST)

@@ -205,6 +205,13 @@ class OrderLineSerializer(serializers.Serializer):
     unit = serializers.CharField(read_only=True)
     unit_price = serializers.IntegerField(read_only=True)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    actual_quantity = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        read_only=True,
+        allow_null=True,
+        help_text=_("What the household weighed when packing (produce sold by weight); null until then."),
+    )
     line_total = serializers.IntegerField(read_only=True)
 
 
@@ -362,6 +369,24 @@ class HouseholdOrderSerializer(serializers.Serializer):
             return None
         due = farm_order_deadline(farm_order)
         return serializers.DateTimeField().to_representation(due) if due else None
+
+
+class ReadyInputSerializer(serializers.Serializer):
+    actual_quantities = serializers.DictField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        allow_empty=True,
+        help_text=_(
+            "By line id, the weight found when packing a line sold by weight, within a tenth either way "
+            'of what was ordered, e.g. {"12": "1.85"}. A lighter line costs less (refunded if paid); '
+            "a heavier one no more."
+        ),
+    )
+
+    def validate_actual_quantities(self, value):
+        if len(value) > 100:
+            raise serializers.ValidationError(_("Too many lines."))
+        return value
 
 
 class RejectInputSerializer(serializers.Serializer):

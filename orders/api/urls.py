@@ -16,5 +16,6 @@ urlpatterns = [
     path("farm-orders/", views.HouseholdOrderListView.as_view(), name="farm-orders"),
     path("farm-orders/<int:pk>/", views.HouseholdOrderDetailView.as_view(), name="farm-order"),
     path("farm-orders/<int:pk>/accept/", views.HouseholdOrderAcceptView.as_view(), name="farm-order-accept"),
+    path("farm-orders/<int:pk>/ready/", views.HouseholdOrderReadyView.as_view(), name="farm-order-ready"),
     path("farm-orders/<int:pk>/reject/", views.HouseholdOrderRejectView.as_view(), name="farm-order-reject"),
 ]

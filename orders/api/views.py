@@ -281,6 +281,29 @@ class HouseholdOrderAcceptView(APIView):
         return _farm_order_response(request, pk)
 
 
+class HouseholdOrderReadyView(APIView):
+    """The household packed its part: ready for pickup, with the weights it found (optional)."""
+
+    permission_classes = [IsAuthenticated, FARMER]
+
+    @extend_schema(
+        request=s.ReadyInputSerializer,
+        responses={
+            200: s.HouseholdOrderSerializer,
+            400: INVALID,
+            404: FARM_ORDER_NOT_FOUND,
+            409: ORDER_CONFLICT,
+        },
+    )
+    def post(self, request, pk: int):
+        farm_order = _own_farm_order(request, pk)
+        data = validated(s.ReadyInputSerializer, request)
+        services.farm_order_ready(
+            farm_order=farm_order, by=request.user, actual_quantities=data.get("actual_quantities")
+        )
+        return _farm_order_response(request, pk)
+
+
 class HouseholdOrderRejectView(APIView):
     """Refuse the household's part, with a reason told to the buyer; the stock comes back."""
 

@@ -16,7 +16,7 @@ from .cart import (  # noqa: F401
 )
 from .checkout import Delivery, checkout_place, checkout_quote, delivery_parse, ward_for_code  # noqa: F401
 from .cod import cod_refusal, cod_restore, delivery_refused_record  # noqa: F401
-from .fulfilment import farm_order_accept, farm_order_reject, order_cancel  # noqa: F401
+from .fulfilment import farm_order_accept, farm_order_ready, farm_order_reject, order_cancel  # noqa: F401
 from .orders import (  # noqa: F401
     farm_order_transition,
     farm_orders_move,

@@ -5,6 +5,7 @@ concerned is told by a task enqueued after commit.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,7 +16,8 @@ from django.utils.translation import gettext_noop
 
 from marketplace.errors import Conflict
 
-from ..models import FarmOrder, FarmOrderStatus, Order, OrderNotice, OrderStatus
+from ..models import FarmOrder, FarmOrderStatus, Order, OrderLine, OrderNotice, OrderStatus
+from ..selectors import line_total
 from .orders import farm_orders_move
 
 #: A buyer may cancel a household's part until the household accepts it.
@@ -151,3 +153,89 @@ def farm_orders_sweep_deadlines(*, now=None) -> tuple[int, int]:
             notify_after_commit(order_id, "unanswered", [pk], [pk])
         cancelled += 1
     return reminded, cancelled
+
+
+# --- Packed: ready for pickup, with the weights the household found (issue #7) -------------------
+
+WEIGHT_TOLERANCE = Decimal("0.10")
+
+
+def _weighed(lines: dict[int, OrderLine], actual_quantities) -> dict[int, Decimal]:
+    """Check the weights given per line id: lines of this part, sold by weight, within ±10%."""
+    from farms.units import is_fractional, parse_quantity
+
+    errors, weighed = {}, {}
+    for key, value in (actual_quantities or {}).items():
+        line = lines.get(int(key)) if str(key).isascii() and str(key).isdigit() else None
+        if line is None:
+            errors[str(key)] = [_("Not a line of this order.")]
+            continue
+        if not is_fractional(line.unit):
+            errors[str(key)] = [_("Only produce sold by weight is weighed.")]
+            continue
+        try:
+            actual = parse_quantity(value)
+        except ValidationError as exc:
+            errors[str(key)] = exc.messages
+            continue
+        low, high = line.quantity * (1 - WEIGHT_TOLERANCE), line.quantity * (1 + WEIGHT_TOLERANCE)
+        if not low <= actual <= high:
+            errors[str(key)] = [
+                _("Weigh between %(low)s and %(high)s (10%% either way of what was ordered).")
+                % {"low": f"{low.normalize():f}", "high": f"{high.normalize():f}"}
+            ]
+            continue
+        weighed[line.pk] = actual
+    if errors:
+        raise ValidationError({"actual_quantities": [errors]})
+    return weighed
+
+
+@transaction.atomic
+def farm_order_ready(*, farm_order: FarmOrder, by, actual_quantities=None) -> FarmOrder:
+    """The household packed its part: ready for pickup, with the weights it found, if any.
+
+    A line sold by weight follows the weighed quantity within ±10%, never above what the buyer
+    authorised at checkout: lighter, its total (and the order's) goes down, the difference in
+    stock goes back to the listing, and a paid share of the difference is refunded; heavier,
+    the buyer pays no more and the extra comes out of the stock.
+    """
+    from ..models import Payment, PaymentRecordStatus
+    from ..payments import provider_for
+    from .payments import payment_refund
+    from .stock import stock_adjust
+
+    order = Order.objects.select_for_update().get(pk=farm_order.order_id)
+    lines = {
+        line.pk: line for line in OrderLine.objects.select_for_update().filter(farm_order_id=farm_order.pk)
+    }
+    weighed = _weighed(lines, actual_quantities)
+    lighter = 0
+    deltas: dict[int, Decimal] = {}
+    for pk, actual in weighed.items():
+        line = lines[pk]
+        authorised = line_total(line.unit_price, line.quantity)
+        new_total = min(line_total(line.unit_price, actual), authorised)
+        lighter += line.line_total - new_total
+        deltas[line.product_id] = deltas.get(line.product_id, Decimal(0)) + (
+            (line.actual_quantity if line.actual_quantity is not None else line.quantity) - actual
+        )
+        line.actual_quantity, line.line_total = actual, new_total
+        line.save(update_fields=["actual_quantity", "line_total"])
+    stock_adjust(deltas=deltas)
+    moved = farm_orders_move(order=order, farm_order_ids=[farm_order.pk], to=FarmOrderStatus.READY, by=by)[0]
+    if lighter:
+        moved.subtotal -= lighter
+        moved.save(update_fields=["subtotal", "updated_at"])
+        order.subtotal -= lighter
+        order.total -= lighter
+        order.save(update_fields=["subtotal", "total", "updated_at"])
+        for waiting in Payment.objects.filter(order=order, status=PaymentRecordStatus.PENDING):
+            if not provider_for(waiting.method).online:
+                waiting.amount = order.total
+                waiting.save(update_fields=["amount", "updated_at"])
+        payment_refund(order=order, amount=lighter, key=f"weight-{farm_order.pk}", reason=LIGHTER_NOTE)
+    return moved
+
+
+LIGHTER_NOTE = gettext_noop("Weighed lighter when packed: the difference is refunded.")

@@ -167,9 +167,7 @@ def order_notify(*, order: Order, event: str, farm_order_ids=(), informed=()) ->
                     key=f"unanswered:{fo.pk}:farm",
                     user=fo.farm.owner,
                     subject=_("Order %(number)s cancelled: no answer in time") % values,
-                    body=_(
-                        "It was not accepted in time, so it was cancelled and the stock is back on sale."
-                    ),
+                    body=_("It was not accepted in time, so it was cancelled and the stock is back on sale."),
                     url=_farm_url(),
                 )
         elif event == "paid":

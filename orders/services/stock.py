@@ -15,8 +15,10 @@ from decimal import Decimal
 from django.db.models import Case, DecimalField, F, Q, Value, When
 from django.db.models.functions import Now, Round
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from farms.models import FarmStatus, Product, ProductStatus
+from marketplace.errors import Conflict
 
 from ..models import OrderLine
 
@@ -102,11 +104,14 @@ def stock_return(*, farm_order_ids) -> int:
     Call inside the transaction that cancels the farm orders (their rows locked). A listing
     that was sold out comes back on sale; a paused or archived one keeps its status.
     """
-    lines = list(
-        OrderLine.objects.filter(farm_order_id__in=list(farm_order_ids), stock_returned_at__isnull=True)
+    lines = [
+        (pk, product_id, quantity if actual is None else actual)  # what the household weighed out
+        for pk, product_id, quantity, actual in OrderLine.objects.filter(
+            farm_order_id__in=list(farm_order_ids), stock_returned_at__isnull=True
+        )
         .select_for_update()
-        .values_list("pk", "product_id", "quantity")
-    )
+        .values_list("pk", "product_id", "quantity", "actual_quantity")
+    ]
     if not lines:
         return 0
     marked = OrderLine.objects.filter(
@@ -128,3 +133,37 @@ def stock_return(*, farm_order_ids) -> int:
         updated_at=Now(),
     )
     return len(lines)
+
+
+def stock_adjust(*, deltas: dict[int, Decimal]) -> None:
+    """Give back (positive) or take more (negative) stock of listings, in one conditional UPDATE.
+
+    Call in a transaction: a listing without the stock to take raises Conflict, which rolls the
+    whole change back. A sold-out listing that gets stock back is on sale again; one brought to
+    0 is sold out.
+    """
+    deltas = {pk: Decimal(delta) for pk, delta in deltas.items() if delta}
+    if not deltas:
+        return
+    products_lock(deltas)
+    covered = Q()
+    for pk, delta in deltas.items():
+        covered |= Q(pk=pk, stock__gte=-delta) if delta < 0 else Q(pk=pk)
+    updated = Product.objects.filter(covered).update(
+        stock=Case(
+            *(When(pk=pk, then=_exact(F("stock") + Value(d))) for pk, d in deltas.items()),
+            output_field=_STOCK,
+        ),
+        status=Case(
+            *(When(pk=pk, stock=-d, then=Value(ProductStatus.SOLD_OUT)) for pk, d in deltas.items() if d < 0),
+            *(
+                When(pk=pk, status=ProductStatus.SOLD_OUT, then=Value(ProductStatus.ACTIVE))
+                for pk, d in deltas.items()
+                if d > 0
+            ),
+            default=F("status"),
+        ),
+        updated_at=Now(),
+    )
+    if updated != len(deltas):
+        raise Conflict(_("Not enough stock left for the extra weight."), code="insufficient_stock")

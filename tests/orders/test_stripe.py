@@ -687,3 +687,21 @@ def test_an_event_naming_our_payment_id_for_another_order_is_not_applied(card_or
     assert services.payment_outcome_apply(method="stripe", outcome=outcome) is None
     card_order.refresh_from_db()
     assert card_order.status == "pending_payment"
+
+
+def test_a_card_order_weighed_lighter_is_refunded_the_difference(
+    card_order, stripe_standin, django_capture_on_commit_callbacks
+):
+    session = _pay(card_order, stripe_standin)
+    part = card_order.farm_orders.order_by("pk").first()
+    services.farm_order_accept(farm_order=part, by=part.farm.owner)
+    line = part.lines.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.farm_order_ready(farm_order=part, by=part.farm.owner, actual_quantities={line.pk: "1.8"})
+    # 0.2 kg lighter at 50,000 đồng a kilo
+    (refund,) = stripe_standin.all("refund")
+    assert (refund["amount"], refund["payment_intent"]) == (10000, session["payment_intent"])
+    card_order.refresh_from_db()
+    assert card_order.payment_status == "partially_refunded"
+    payment = card_order.payments.get()
+    assert payment.paid_amount - payment.refunded_amount == card_order.total
