@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Zone, ZoneWard
+from .models import Shipment, ShipmentEvent, Zone, ZoneWard
 
 
 class ZoneWardInline(admin.TabularInline):
@@ -35,3 +35,42 @@ class ZoneWardAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a ward without a zone would fall back to the default tariff
+
+
+class ShipmentEventInline(admin.TabularInline):
+    model = ShipmentEvent
+    extra = 0
+    fields = ["at", "type", "by", "cash_collected", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    """Shipments move only by their steps (`logistics.services.shipment_step`): read-only here."""
+
+    list_display = [
+        "reference",
+        "carrier",
+        "status",
+        "pickup_ward",
+        "dropoff_ward",
+        "cash_to_collect",
+        "created_at",
+    ]
+    list_filter = ["status", "carrier"]
+    list_select_related = ["pickup_ward", "dropoff_ward"]
+    search_fields = ["reference"]
+    inlines = [ShipmentEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

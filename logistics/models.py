@@ -59,3 +59,68 @@ class ZoneWard(models.Model):
 
     def __str__(self):
         return f"{self.zone_id}/{self.position}: {self.ward_id}"
+
+
+class ShipmentStatus(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    PICKED_UP = "picked_up", _("Picked up")
+    IN_TRANSIT = "in_transit", _("On the way")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED_ATTEMPT = "failed_attempt", _("Delivery attempt failed")
+    RETURNED = "returned", _("Returned to the sender")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Shipment(models.Model):
+    """Goods to carry from a pickup to a drop-off, for whoever booked them (`reference`).
+
+    `logistics` knows nothing of orders: the reference is the booker's, and state changes are
+    announced through `logistics.hooks.shipment_changed`.
+    """
+
+    carrier = models.CharField(_("carrier"), max_length=32)
+    # The booker's key: booking the same reference twice gives the same shipment.
+    reference = models.CharField(_("reference"), max_length=64, unique=True)
+    pickup_ward = models.ForeignKey("geo.Ward", on_delete=models.PROTECT, related_name="+")
+    pickup_address = models.CharField(max_length=200)
+    pickup_name = models.CharField(max_length=120)
+    pickup_phone = models.CharField(max_length=32)
+    dropoff_ward = models.ForeignKey("geo.Ward", on_delete=models.PROTECT, related_name="+")
+    dropoff_address = models.CharField(max_length=200)
+    dropoff_name = models.CharField(max_length=120)
+    dropoff_phone = models.CharField(max_length=32)
+    weight_kg = models.DecimalField(max_digits=12, decimal_places=3)
+    cash_to_collect = models.PositiveBigIntegerField(default=0)
+    cash_collected = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.BOOKED)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        indexes = [models.Index(fields=["status", "dropoff_ward"], name="logistics_shipment_open")]
+
+    def __str__(self):
+        return f"{self.reference} ({self.status})"
+
+
+class ShipmentEvent(models.Model):
+    """One step of a shipment, as the courier recorded it."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=16, choices=ShipmentStatus.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cash_collected = models.PositiveBigIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.shipment_id}: {self.type}"

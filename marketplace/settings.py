@@ -227,6 +227,8 @@ DELIVERY_FEE_DEFAULT = {
 # is cancelled (the buyer told, refunded if paid); it is reminded this many hours before.
 FARM_ORDER_ANSWER_HOURS = env.int("FARM_ORDER_ANSWER_HOURS", default=12)
 FARM_ORDER_REMINDER_HOURS = env.int("FARM_ORDER_REMINDER_HOURS", default=3)
+# Who carries households' parts to buyers (logistics.carriers): the marketplace's own couriers.
+CARRIER = env("CARRIER", default="logistics.carriers.OwnCouriers")
 # How far ahead a buyer may ask for delivery.
 DELIVERY_DATE_MAX_DAYS = env.int("DELIVERY_DATE_MAX_DAYS", default=14)
 # Payment providers by method (DESIGN.md house rule 7); issue #6 adds card and bank transfer.

@@ -178,6 +178,10 @@ class FarmOrder(models.Model):
     subtotal = models.PositiveBigIntegerField(_("subtotal (đồng)"))
     # When the household was first shown this part (it became `new`); empty: never shown.
     released_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The carrier's shipment, booked when the part is ready (issue #7).
+    shipment = models.OneToOneField(
+        "logistics.Shipment", on_delete=models.PROTECT, null=True, blank=True, related_name="farm_order"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

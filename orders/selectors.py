@@ -252,7 +252,7 @@ def _order_detail_qs(qs: QuerySet[Order]) -> QuerySet[Order]:
     return qs.select_related("delivery_ward").prefetch_related(
         Prefetch(
             "farm_orders",
-            queryset=FarmOrder.objects.select_related("farm__ward").prefetch_related(
+            queryset=FarmOrder.objects.select_related("farm__ward", "shipment").prefetch_related(
                 Prefetch("lines", queryset=lines)
             ),
         ),
@@ -276,7 +276,7 @@ def farm_orders_of_household(*, user) -> QuerySet[FarmOrder]:
         FarmOrder.objects.filter(
             farm__owner=user, status__in=HOUSEHOLD_VISIBLE_STATUSES, released_at__isnull=False
         )
-        .select_related("order__delivery_ward", "farm")
+        .select_related("order__delivery_ward", "farm", "shipment")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
         .order_by("-created_at", "-id")
     )

@@ -215,6 +215,14 @@ class OrderLineSerializer(serializers.Serializer):
     line_total = serializers.IntegerField(read_only=True)
 
 
+def shipment_brief(farm_order) -> dict | None:
+    """`{id, status, carrier}` once the part is ready and a carrier booked; null before."""
+    shipment = farm_order.shipment
+    if shipment is None:
+        return None
+    return {"id": shipment.pk, "status": shipment.status, "carrier": shipment.carrier}
+
+
 class FarmOrderSerializer(serializers.Serializer):
     """One household's part. `shipment` is null until a courier is booked (issue #7)."""
 
@@ -228,7 +236,7 @@ class FarmOrderSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_shipment(self, farm_order) -> dict | None:
-        return None
+        return shipment_brief(farm_order)
 
 
 class TimelineEntrySerializer(serializers.Serializer):
@@ -358,7 +366,12 @@ class HouseholdOrderSerializer(serializers.Serializer):
     payment_method = serializers.CharField(source="order.payment_method", read_only=True)
     note = serializers.CharField(source="order.note", read_only=True)
     deadline = serializers.SerializerMethodField()
+    shipment = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(read_only=True)
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_shipment(self, farm_order) -> dict | None:
+        return shipment_brief(farm_order)
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_deadline(self, farm_order):

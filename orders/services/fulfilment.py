@@ -18,7 +18,7 @@ from marketplace.errors import Conflict
 
 from ..models import FarmOrder, FarmOrderStatus, Order, OrderLine, OrderNotice, OrderStatus
 from ..selectors import line_total
-from .orders import farm_orders_move
+from .orders import farm_order_transition, farm_orders_move
 
 #: A buyer may cancel a household's part until the household accepts it.
 BUYER_CANCELLABLE = frozenset({FarmOrderStatus.AWAITING_PAYMENT, FarmOrderStatus.NEW})
@@ -235,7 +235,106 @@ def farm_order_ready(*, farm_order: FarmOrder, by, actual_quantities=None) -> Fa
                 waiting.amount = order.total
                 waiting.save(update_fields=["amount", "updated_at"])
         payment_refund(order=order, amount=lighter, key=f"weight-{farm_order.pk}", reason=LIGHTER_NOTE)
-    return moved
+    moved.refresh_from_db()
+    return farm_order_ship(farm_order=moved)
 
 
 LIGHTER_NOTE = gettext_noop("Weighed lighter when packed: the difference is refunded.")
+
+
+# --- Shipments (issue #7): orders books them, logistics carries them and says what happened ---
+
+
+def _weight_kg(lines) -> Decimal:
+    from farms.units import kg_per_unit
+
+    weight = Decimal(0)
+    for line in lines:
+        quantity = line.actual_quantity if line.actual_quantity is not None else line.quantity
+        weight += quantity * (kg_per_unit(line.unit, line.product.unit_weight_kg) or Decimal(0))
+    return weight
+
+
+def farm_order_ship(*, farm_order: FarmOrder) -> "FarmOrder":
+    """Book the carrier for a ready part (once: the part's id is the booking's reference).
+
+    Cash on delivery: the courier collects the part's amount, and the order's delivery fee on
+    its first shipment. Call in the transaction that marks the part ready.
+    """
+    from logistics.carriers import ShipmentRequest, Stop, carrier
+
+    if farm_order.shipment_id:
+        return farm_order
+    order, farm = farm_order.order, farm_order.farm
+    lines = list(farm_order.lines.select_related("product"))
+    cash = 0
+    if order.payment_method == "cod" and order.payment_status == "unpaid":
+        first = not FarmOrder.objects.filter(order=order, shipment__isnull=False).exists()
+        cash = farm_order.subtotal + (order.delivery_fee if first else 0)
+    shipment = carrier().book(
+        ShipmentRequest(
+            reference=f"farm-order-{farm_order.pk}",
+            pickup=Stop(ward_code=farm.ward_id, address=farm.address, name=farm.name, phone=farm.phone),
+            dropoff=Stop(
+                ward_code=order.delivery_ward_id,
+                address=order.delivery_address,
+                name=order.delivery_name,
+                phone=order.delivery_phone,
+            ),
+            weight_kg=_weight_kg(lines),
+            cash_to_collect=cash,
+        )
+    )
+    FarmOrder.objects.filter(pk=farm_order.pk).update(shipment=shipment)
+    farm_order.shipment = shipment
+    return farm_order
+
+
+#: What a shipment's step means for the household's part it carries.
+SHIPMENT_STEPS = {
+    "picked_up": FarmOrderStatus.PICKED_UP,
+    "delivered": FarmOrderStatus.DELIVERED,
+    "failed_attempt": FarmOrderStatus.FAILED_DELIVERY,
+    "returned": FarmOrderStatus.RETURNED,
+}
+
+
+def on_shipment_changed(sender, *, shipment, event, **kwargs) -> None:
+    """Move the part a shipment carries by #5's state machine; book cash collected on delivery.
+
+    Receiver of `logistics.hooks.shipment_changed`, inside the step's transaction. A retry after
+    a failed attempt (`in_transit`) puts the part back on its way.
+    """
+    farm_order = FarmOrder.objects.filter(shipment=shipment).select_related("order").first()
+    if farm_order is None:
+        return
+    to = SHIPMENT_STEPS.get(event.type)
+    if event.type == "in_transit" and farm_order.status == FarmOrderStatus.FAILED_DELIVERY:
+        to = FarmOrderStatus.PICKED_UP
+    if to is None or to == farm_order.status:
+        return
+    farm_order_transition(farm_order=farm_order, to=to, by=event.by, note=event.note)
+    if event.type == "delivered" and event.cash_collected:
+        _cash_collected(farm_order.order)
+
+
+def _cash_collected(order: Order) -> None:
+    """Once the couriers have collected the whole order in cash, its cash-on-delivery payment is paid."""
+    import json
+
+    from django.db.models import Sum
+
+    from ..models import Payment, PaymentRecordStatus
+    from .payments import payment_callback_apply
+
+    collected = (
+        FarmOrder.objects.filter(order=order, shipment__isnull=False).aggregate(
+            total=Sum("shipment__cash_collected")
+        )["total"]
+        or 0
+    )
+    payment = Payment.objects.filter(order=order, method="cod", status=PaymentRecordStatus.PENDING).first()
+    if payment is None or collected < payment.amount:
+        return
+    body = json.dumps({"payment": payment.pk, "event": "collected", "amount": payment.amount}).encode()
+    payment_callback_apply(method="cod", body=body, headers={})

@@ -20,6 +20,11 @@ from .stock import stock_return
 
 def parts_settle(*, order: Order, left: list[FarmOrder], parts: list[FarmOrder], reason: str = "") -> None:
     """Settle `left` (parts that just left `order`); `parts` are all its parts, statuses current."""
+    for farm_order in left:
+        if farm_order.shipment_id and farm_order.status in STOCK_BACK_STATUSES:
+            from logistics.carriers import carrier
+
+            carrier().cancel(farm_order.shipment)  # booked, not picked up: the courier need not come
     back = [fo.pk for fo in left if fo.status in STOCK_BACK_STATUSES]
     if back:
         stock_return(farm_order_ids=back)

@@ -1,0 +1,70 @@
+"""Shipment steps: one table of allowed moves, each step recorded and announced (`hooks`)."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from marketplace.errors import Conflict
+
+from .hooks import shipment_changed
+from .models import Shipment, ShipmentEvent
+from .models import ShipmentStatus as S
+
+#: A failed delivery is tried once more (in_transit again), then the goods go back.
+STEPS: dict[str, frozenset[str]] = {
+    S.BOOKED: frozenset({S.PICKED_UP, S.CANCELLED}),
+    S.PICKED_UP: frozenset({S.IN_TRANSIT, S.DELIVERED, S.FAILED_ATTEMPT}),
+    S.IN_TRANSIT: frozenset({S.DELIVERED, S.FAILED_ATTEMPT}),
+    S.FAILED_ATTEMPT: frozenset({S.IN_TRANSIT, S.RETURNED}),
+    S.DELIVERED: frozenset(),
+    S.RETURNED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+MAX_FAILED_ATTEMPTS = 2
+
+
+@transaction.atomic
+def shipment_step(
+    *, shipment: Shipment, type: str, by=None, cash_collected: int | None = None, note: str = ""
+):
+    """Record a shipment's step if the table allows it, and announce it. Return the event.
+
+    After a second failed attempt the only way on is back to the sender. Cash is recorded on
+    a delivery (cash on delivery), never more than there was to collect.
+    """
+    locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    allowed = STEPS.get(locked.status, frozenset())
+    if (
+        type == S.IN_TRANSIT
+        and locked.status == S.FAILED_ATTEMPT
+        and locked.failed_attempts >= MAX_FAILED_ATTEMPTS
+    ):
+        allowed = frozenset({S.RETURNED})
+    if type not in allowed:
+        raise Conflict(
+            _("This shipment is “%(current)s” and cannot become “%(to)s”.")
+            % {"current": S(locked.status).label, "to": S(type).label if type in S.values else type},
+            code="invalid_transition",
+            status=locked.status,
+            to=type,
+        )
+    if cash_collected is not None and (
+        type != S.DELIVERED or not 0 <= cash_collected <= locked.cash_to_collect
+    ):
+        raise Conflict(
+            _("Record the cash collected on delivery, at most what there was to collect."),
+            code="invalid_cash",
+        )
+    event = ShipmentEvent.objects.create(
+        shipment=locked, type=type, by=by, cash_collected=cash_collected, note=(note or "")[:300]
+    )
+    locked.status = type
+    fields = ["status", "updated_at"]
+    if type == S.FAILED_ATTEMPT:
+        locked.failed_attempts += 1
+        fields.append("failed_attempts")
+    if cash_collected:
+        locked.cash_collected = cash_collected
+        fields.append("cash_collected")
+    locked.save(update_fields=fields)
+    shipment_changed.send(sender=Shipment, shipment=locked, event=event)
+    return event

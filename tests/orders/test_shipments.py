@@ -1,0 +1,109 @@
+"""Shipments: booked when a part is ready; their steps move the part; cash on delivery pays the order."""
+
+from decimal import Decimal
+
+import pytest
+
+from farms.models import Product
+from logistics.models import Shipment
+from logistics.services import shipment_step
+from marketplace.errors import Conflict
+from orders import services
+from tests.orders.factories import listings, place
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def order(buyer, make_user):
+    """Cash on delivery: 2 kg from each of two households at 50,000 đồng a kilo."""
+    products = listings(make_user, farms=2, price=50000, stock="10")
+    order = place(buyer, [(p, 2) for p in products])
+    for part in order.farm_orders.all():
+        services.farm_order_accept(farm_order=part, by=part.farm.owner)
+    return order
+
+
+def ready(part, **weights):
+    return services.farm_order_ready(farm_order=part, by=part.farm.owner, actual_quantities=weights or None)
+
+
+def parts(order):
+    return list(order.farm_orders.order_by("pk"))
+
+
+def test_a_ready_part_books_one_shipment_with_the_cash_to_collect(order, api_as, buyer):
+    first, second = parts(order)
+    ready(first)
+    ready(second)
+    one, two = (Shipment.objects.get(reference=f"farm-order-{p.pk}") for p in (first, second))
+    assert (one.pickup_ward_id, one.dropoff_ward_id) == (first.farm.ward_id, order.delivery_ward_id)
+    assert (one.weight_kg, one.status, one.carrier) == (Decimal(2), "booked", "own")
+    # The delivery fee is collected with the first shipment only.
+    assert (one.cash_to_collect, two.cash_to_collect) == (100000 + order.delivery_fee, 100000)
+    assert services.fulfilment.farm_order_ship(farm_order=first).shipment.pk == one.pk  # booked once
+    data = api_as(buyer).get(f"/api/v1/orders/{order.pk}/").json()
+    assert [p["shipment"]["id"] for p in data["farm_orders"]] == [one.pk, two.pk]
+    households = api_as(first.farm.owner).get("/api/v1/farm-orders/").json()["results"]
+    assert households[0]["shipment"] == {"id": one.pk, "status": "booked", "carrier": "own"}
+
+
+def test_steps_move_the_parts_and_the_cash_pays_the_order(order, make_user):
+    from marketplace.accounts.models import Role
+
+    courier = make_user(Role.COURIER)
+    for part in parts(order):
+        ready(part)
+    one, two = (p.shipment for p in parts(order))
+    shipment_step(shipment=one, type="picked_up", by=courier)
+    assert parts(order)[0].status == "picked_up"
+    shipment_step(shipment=two, type="picked_up", by=courier)
+    order.refresh_from_db()
+    assert order.status == "shipped"
+    shipment_step(shipment=one, type="delivered", by=courier, cash_collected=one.cash_to_collect)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("shipped", "unpaid")  # not all collected yet
+    shipment_step(shipment=two, type="delivered", by=courier, cash_collected=two.cash_to_collect)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("delivered", "paid")
+    assert order.payments.get().paid_amount == order.total
+
+
+def test_a_failed_delivery_is_tried_once_more_then_returned(order):
+    first, _second = parts(order)
+    ready(first)
+    shipment = parts(order)[0].shipment
+    shipment_step(shipment=shipment, type="picked_up")
+    shipment_step(shipment=shipment, type="failed_attempt", note="Không có ai ở nhà")
+    assert parts(order)[0].status == "failed_delivery"
+    shipment_step(shipment=shipment, type="in_transit")
+    assert parts(order)[0].status == "picked_up"
+    shipment_step(shipment=shipment, type="failed_attempt")
+    with pytest.raises(Conflict):
+        shipment_step(shipment=shipment, type="in_transit")  # two failures: only back to the household
+    shipment_step(shipment=shipment, type="returned")
+    assert parts(order)[0].status == "returned"
+    order.refresh_from_db()
+    assert order.total == parts(order)[1].subtotal + order.delivery_fee  # nothing owed for it
+    # Perishables that came back are a loss, not stock again.
+    assert list(Product.objects.order_by("pk").values_list("stock", flat=True)) == [8, 8]
+
+
+def test_cancelling_a_ready_part_calls_off_its_shipment(order, buyer):
+    first, _second = parts(order)
+    ready(first)
+    services.farm_order_transition(farm_order=first, to="cancelled", note="Hàng hỏng")
+    assert Shipment.objects.get(reference=f"farm-order-{first.pk}").status == "cancelled"
+
+
+def test_steps_out_of_order_and_too_much_cash_are_refused(order):
+    first, _second = parts(order)
+    ready(first)
+    shipment = parts(order)[0].shipment
+    with pytest.raises(Conflict):
+        shipment_step(shipment=shipment, type="delivered")  # not picked up yet
+    shipment_step(shipment=shipment, type="picked_up")
+    with pytest.raises(Conflict):
+        shipment_step(shipment=shipment, type="delivered", cash_collected=shipment.cash_to_collect + 1)
+    shipment.refresh_from_db()
+    assert shipment.status == "picked_up" and parts(order)[0].status == "picked_up"
