@@ -259,6 +259,15 @@ def _farm_order_response(request, pk: int) -> Response:
     )
 
 
+#: What a household's step on its part answers (accept, ready, reject).
+HOUSEHOLD_STEP_ANSWERS = {
+    200: s.HouseholdOrderSerializer,
+    400: INVALID,
+    404: FARM_ORDER_NOT_FOUND,
+    409: ORDER_CONFLICT,
+}
+
+
 class HouseholdOrderDetailView(APIView):
     permission_classes = [IsAuthenticated, FARMER]
 
@@ -272,10 +281,7 @@ class HouseholdOrderAcceptView(APIView):
 
     permission_classes = [IsAuthenticated, FARMER]
 
-    @extend_schema(
-        request=None,
-        responses={200: s.HouseholdOrderSerializer, 404: FARM_ORDER_NOT_FOUND, 409: ORDER_CONFLICT},
-    )
+    @extend_schema(request=None, responses=HOUSEHOLD_STEP_ANSWERS)
     def post(self, request, pk: int):
         services.farm_order_accept(farm_order=_own_farm_order(request, pk), by=request.user)
         return _farm_order_response(request, pk)
@@ -288,12 +294,7 @@ class HouseholdOrderReadyView(APIView):
 
     @extend_schema(
         request=s.ReadyInputSerializer,
-        responses={
-            200: s.HouseholdOrderSerializer,
-            400: INVALID,
-            404: FARM_ORDER_NOT_FOUND,
-            409: ORDER_CONFLICT,
-        },
+        responses=HOUSEHOLD_STEP_ANSWERS,
     )
     def post(self, request, pk: int):
         farm_order = _own_farm_order(request, pk)
@@ -311,12 +312,7 @@ class HouseholdOrderRejectView(APIView):
 
     @extend_schema(
         request=s.RejectInputSerializer,
-        responses={
-            200: s.HouseholdOrderSerializer,
-            400: INVALID,
-            404: FARM_ORDER_NOT_FOUND,
-            409: ORDER_CONFLICT,
-        },
+        responses=HOUSEHOLD_STEP_ANSWERS,
     )
     def post(self, request, pk: int):
         farm_order = _own_farm_order(request, pk)
