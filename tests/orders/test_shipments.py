@@ -93,7 +93,9 @@ def test_cancelling_a_ready_part_calls_off_its_shipment(order, buyer):
     first, _second = parts(order)
     ready(first)
     services.farm_order_transition(farm_order=first, to="cancelled", note="Hàng hỏng")
-    assert Shipment.objects.get(reference=f"farm-order-{first.pk}").status == "cancelled"
+    shipment = Shipment.objects.get(reference=f"farm-order-{first.pk}")
+    assert shipment.status == "cancelled"
+    assert list(shipment.events.values_list("type", flat=True)) == ["cancelled"]  # a recorded step
 
 
 def test_steps_out_of_order_and_too_much_cash_are_refused(order):
