@@ -74,9 +74,11 @@ class OwnCouriers(Carrier):
             return Shipment.objects.get(reference=request.reference)
 
     def cancel(self, shipment: Shipment) -> None:
-        Shipment.objects.filter(pk=shipment.pk, status=ShipmentStatus.BOOKED).update(
-            status=ShipmentStatus.CANCELLED
-        )
+        """Call off a shipment not picked up yet (a recorded step like any other); later ones stay."""
+        from .services import shipment_step
+
+        if Shipment.objects.filter(pk=shipment.pk, status=ShipmentStatus.BOOKED).exists():
+            shipment_step(shipment=shipment, type=ShipmentStatus.CANCELLED, note="called off by the sender")
 
 
 @cache
