@@ -43,6 +43,11 @@ def kg_per_unit(unit: str, unit_weight_kg: Decimal | None) -> Decimal | None:
     return KG_PER_UNIT.get(unit, unit_weight_kg)
 
 
+def weight_kg(quantity, unit: str, unit_weight_kg: Decimal | None) -> Decimal:
+    """Return the weight in kg of `quantity` units (0 for a counted unit with no weight)."""
+    return Decimal(quantity) * (kg_per_unit(unit, unit_weight_kg) or Decimal(0))
+
+
 #: Largest values the columns hold: quantities are Decimal(12, 3), unit weights Decimal(8, 3).
 MAX_QUANTITY = Decimal("999999999.999")
 MAX_UNIT_WEIGHT_KG = Decimal("99999.999")

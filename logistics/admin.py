@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from marketplace.admin import ReadOnlyAdminMixin
+
 from .models import Shipment, ShipmentEvent, Zone, ZoneWard
 
 
@@ -37,19 +39,15 @@ class ZoneWardAdmin(admin.ModelAdmin):
         return False  # a ward without a zone would fall back to the default tariff
 
 
-class ShipmentEventInline(admin.TabularInline):
+class ShipmentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ShipmentEvent
     extra = 0
     fields = ["at", "type", "by", "cash_collected", "note"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Shipments move only by their steps (`logistics.services.shipment_step`): read-only here."""
 
     list_display = [
@@ -65,12 +63,3 @@ class ShipmentAdmin(admin.ModelAdmin):
     list_select_related = ["pickup_ward", "dropoff_ward"]
     search_fields = ["reference"]
     inlines = [ShipmentEventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

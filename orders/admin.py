@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from marketplace.admin import ReadOnlyAdminMixin
 from marketplace.errors import Conflict
 
 from .models import (
@@ -44,19 +45,6 @@ class CartAdmin(admin.ModelAdmin):
     search_fields = ["user__phone", "user__full_name"]
     readonly_fields = ["user", "session_key", "created_at", "updated_at"]
     inlines = [CartLineInline]
-
-
-class ReadOnlyAdminMixin:
-    """Show rows without letting anyone add, change or delete them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class FarmOrderInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -25,7 +25,7 @@ from .forms import CancelForm, CheckoutForm, RejectForm
 from .models import Order
 from .payments import provider_for
 from .selectors import farm_orders_of_household, order_of_buyer, orders_of_buyer
-from .services.fulfilment import BUYER_CANCELLABLE
+from .services.fulfilment import BUYER_CANCELLABLE, farm_order_deadline
 
 PAGE_SIZE = 20
 farmer_only = role_required(Role.FARMER)
@@ -200,8 +200,6 @@ def order_cancel(request, number: str):
 def farm_order_list(request):
     qs = farm_orders_of_household(user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    from .services.fulfilment import farm_order_deadline
-
     for part in page.object_list:
         part.deadline = farm_order_deadline(part)
     return render(request, "orders/farm_orders.html", {"page": page, "reject_form": RejectForm()})

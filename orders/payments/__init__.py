@@ -97,6 +97,10 @@ class PaymentProvider:
         """Return whether the method can be offered now (configured)."""
         return True
 
+    def max_amount(self) -> int | None:
+        """Return the largest amount in đồng the method takes for one order (None: no limit)."""
+        return None
+
     def instructions(self, *, payment) -> str:
         """Return what the buyer should do about this payment now, in words ("" when nothing)."""
         return ""
@@ -127,6 +131,27 @@ class PaymentProvider:
     def find_refund(self, *, payment, key: str) -> str:
         """Return the provider's id of a refund already made with `key` ("" when there is none)."""
         return ""
+
+
+class RefundsByHand:
+    """For methods whose money staff give back by hand (cash, a bank transfer): the refund is a record.
+
+    A refund waits, pending, until staff record it sent (`refund_mark_sent`); `refund` only
+    checks it and names it `<prefix>-<key>`.
+    """
+
+    refunds_by_hand = True
+    refund_prefix = "by-hand"
+
+    def refund(self, *, payment, amount: int, key: str, reason: str = "") -> RefundOutcome:
+        from django.utils.translation import gettext as _
+
+        # The books (orders.services.payments) already cap the total refunded at what was paid.
+        if amount <= 0 or amount > payment.paid_amount:
+            raise PaymentError(
+                _("A refund must be more than 0 and no more than what was paid."), code="refund_too_large"
+            )
+        return RefundOutcome(reference=f"{self.refund_prefix}-{key}")
 
 
 @cache

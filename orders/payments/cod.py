@@ -10,14 +10,14 @@ from django.utils.translation import gettext as _
 
 from marketplace.money import format_vnd
 
-from . import CallbackOutcome, PaymentError, PaymentProvider, PaymentStart, RefundOutcome
+from . import CallbackOutcome, PaymentError, PaymentProvider, PaymentStart, RefundsByHand
 
 EVENTS = {"collected": "paid", "not_collected": "failed"}
 
 
-class CashOnDelivery(PaymentProvider):
+class CashOnDelivery(RefundsByHand, PaymentProvider):
     method = "cod"
-    refunds_by_hand = True
+    refund_prefix = "cash"
     exact_amount = True
 
     def instructions(self, *, payment) -> str:
@@ -42,13 +42,3 @@ class CashOnDelivery(PaymentProvider):
         if amount < 0:
             raise PaymentError(_("This is not a cash collection report."), code="invalid_callback")
         return CallbackOutcome(payment_id=payment_id, reference="", event=event, amount=amount)
-
-    def refund(self, *, payment, amount: int, key: str, reason: str = "") -> RefundOutcome:
-        # The books (orders.services.payments) already cap the total refunded at what was paid.
-        if amount <= 0 or amount > payment.paid_amount:
-            raise PaymentError(
-                _("A refund must be more than 0 and no more than what was paid."),
-                code="refund_too_large",
-            )
-        # The cash goes back by hand (staff); the record is the refund.
-        return RefundOutcome(reference=f"cash-{key}")

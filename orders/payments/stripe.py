@@ -126,14 +126,11 @@ class StripeCheckout(PaymentProvider):
             return _("The card payment page could not be opened. Try paying again in a moment.")
         return _("Pay %(amount)s by card on Stripe's secure page.") % {"amount": format_vnd(payment.amount)}
 
+    def max_amount(self) -> int:
+        return settings.STRIPE_MAX_AMOUNT  # Stripe's largest charge in VND
+
     def start(self, *, payment) -> PaymentStart:
         order = payment.order
-        if payment.amount > settings.STRIPE_MAX_AMOUNT:
-            raise PaymentError(
-                _("Card payments are limited to %(max)s an order.")
-                % {"max": format_vnd(settings.STRIPE_MAX_AMOUNT)},
-                code="amount_too_large",
-            )
         # From the payment's own creation, not from now: a retry must send the very same
         # parameters, or Stripe refuses the idempotency key. A payment is opened within a
         # minute of its creation (`order_pay_again` makes a new attempt otherwise), so the

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from marketplace.money import format_vnd
 
-from . import CallbackOutcome, PaymentError, PaymentProvider, PaymentStart, RefundOutcome
+from . import CallbackOutcome, PaymentError, PaymentProvider, PaymentStart, RefundsByHand
 from .vietqr_payload import build_payload, qr_png
 
 ORDER_NUMBER = re.compile(r"CN-?\d{4}-?\d{4,6}", re.IGNORECASE)
@@ -39,9 +39,9 @@ def png_data_url(payload: str) -> str:
     return "data:image/png;base64," + base64.b64encode(qr_png(payload, box_size=6)).decode()
 
 
-class VietQRTransfer(PaymentProvider):
+class VietQRTransfer(RefundsByHand, PaymentProvider):
     method = "vietqr"
-    refunds_by_hand = True
+    refund_prefix = "transfer"
 
     def is_available(self) -> bool:
         return bool(settings.VIETQR_BANK_BIN and settings.VIETQR_ACCOUNT_NUMBER)
@@ -113,11 +113,3 @@ class VietQRTransfer(PaymentProvider):
             amount=payment.amount,
             type="staff",
         )
-
-    def refund(self, *, payment, amount: int, key: str, reason: str = "") -> RefundOutcome:
-        if amount <= 0 or amount > payment.paid_amount:
-            raise PaymentError(
-                _("A refund must be more than 0 and no more than what was paid."), code="refund_too_large"
-            )
-        # Staff transfer the money back by hand; the record is the refund.
-        return RefundOutcome(reference=f"transfer-{key}")

@@ -46,7 +46,8 @@ def quantity_text(quantity, unit: str) -> str:
     return f"{formats.number_format(plain)} {unit_name(unit)}"
 
 
-def _wire(quantity: Decimal) -> str:
+def quantity_wire(quantity: Decimal) -> str:
+    """Return a quantity as the API answers it: a string with 3 places ("3.000")."""
     return str(Decimal(quantity).quantize(QUANTITY_PLACES))
 
 
@@ -97,7 +98,7 @@ def _check(product: Product, *, added: Decimal, total: Decimal) -> None:
                 "quantity": quantity_text(total, product.unit),
             },
             code="insufficient_stock",
-            available=_wire(product.stock),
+            available=quantity_wire(product.stock),
             product=product.pk,
         )
 

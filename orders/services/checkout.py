@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from farms.models import Product
-from farms.units import kg_per_unit
+from farms.units import weight_kg
 from logistics.fees import FeeQuote, fee_quote
 from marketplace.accounts.phone import normalize_phone
 from marketplace.errors import Conflict
@@ -30,6 +30,7 @@ from marketplace.geo.models import Ward
 from ..models import Cart, CartLine, FarmOrder, Order, OrderLine, Payment, PaymentMethod, StatusChange
 from ..payments import PaymentStart, available_methods
 from ..selectors import CartDetail, CartLineDetail, LineProblem, cart_detail, cart_version_read
+from .cart import quantity_wire
 from .cod import cod_refusal
 from .orders import order_number_new
 from .payments import payment_check_amount, payment_open, payment_start
@@ -146,11 +147,10 @@ class CheckoutQuote:
 
 
 def _weight_kg(lines: list[CartLineDetail]) -> Decimal:
-    weight = Decimal(0)
-    for line in lines:
-        per_unit = kg_per_unit(line.product.unit, line.product.unit_weight_kg) or Decimal(0)
-        weight += line.quantity * per_unit
-    return weight
+    return sum(
+        (weight_kg(line.quantity, line.product.unit, line.product.unit_weight_kg) for line in lines),
+        Decimal(0),
+    )
 
 
 def _method_options(*, buyer, total: int) -> list[MethodOption]:
@@ -198,7 +198,7 @@ def _line_entry(line: CartLineDetail, problem: str | None = None, available=None
         "product": product.pk,
         "name": product.name,
         "problem": problem or line.problem,
-        "available": _wire(product.stock if available is None else available),
+        "available": quantity_wire(product.stock if available is None else available),
     }
 
 
@@ -216,7 +216,7 @@ def _changed_since(version: str, detail: CartDetail) -> list[dict]:
         elif before.price != line.unit_price:
             entry.update(problem="price_changed", previous_price=before.price)
         elif before.quantity != line.quantity:
-            entry.update(problem="quantity_changed", previous_quantity=_wire(before.quantity))
+            entry.update(problem="quantity_changed", previous_quantity=quantity_wire(before.quantity))
         elif before.available != line.available:
             entry["problem"] = line.problem or "available_again"
         else:
@@ -226,10 +226,6 @@ def _changed_since(version: str, detail: CartDetail) -> list[dict]:
     for product in Product.objects.filter(pk__in=gone).order_by("pk").values("pk", "name"):
         changed.append({"id": None, "product": product["pk"], "name": product["name"], "problem": "removed"})
     return changed
-
-
-def _wire(quantity: Decimal) -> str:
-    return str(Decimal(quantity).quantize(Decimal("0.001")))
 
 
 def _conflict_lines(lines: list[dict]) -> str:

@@ -246,13 +246,20 @@ LIGHTER_NOTE = gettext_noop("Weighed lighter when packed: the difference is refu
 
 
 def _weight_kg(lines) -> Decimal:
-    from farms.units import kg_per_unit
+    """The weight of order lines as packed (weighed, else as ordered)."""
+    from farms.units import weight_kg
 
-    weight = Decimal(0)
-    for line in lines:
-        quantity = line.actual_quantity if line.actual_quantity is not None else line.quantity
-        weight += quantity * (kg_per_unit(line.unit, line.product.unit_weight_kg) or Decimal(0))
-    return weight
+    return sum(
+        (
+            weight_kg(
+                line.quantity if line.actual_quantity is None else line.actual_quantity,
+                line.unit,
+                line.product.unit_weight_kg,
+            )
+            for line in lines
+        ),
+        Decimal(0),
+    )
 
 
 def farm_order_ship(*, farm_order: FarmOrder) -> "FarmOrder":

@@ -6,6 +6,7 @@ and most buyers read Vietnamese, whatever language staff work in.
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -53,7 +54,9 @@ def order_notify(*, order: Order, event: str, farm_order_ids=(), informed=()) ->
     if event not in EVENTS:
         raise ValueError(f"unknown order event {event!r}")
     sent = 0
-    parts = list(order.farm_orders.select_related("farm__owner").order_by("pk"))
+    parts = list(
+        order.farm_orders.select_related("farm__owner").annotate(line_count=Count("lines")).order_by("pk")
+    )
     named = [fo for fo in parts if fo.pk in set(farm_order_ids)]
     ids = "-".join(str(fo.pk) for fo in named)
     values = {"number": order.number, "total": format_vnd(order.total)}
@@ -76,7 +79,7 @@ def order_notify(*, order: Order, event: str, farm_order_ids=(), informed=()) ->
             for fo in parts:
                 if fo.status != FarmOrderStatus.NEW:
                     continue
-                count = fo.lines.count()
+                count = fo.line_count
                 sent += _send_once(
                     order=order,
                     key=f"new:{fo.pk}",

@@ -20,9 +20,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from marketplace.errors import Conflict
+from marketplace.money import format_vnd
 
 from ..models import (
     Order,
@@ -123,14 +125,11 @@ def payment_open(*, payment: Payment) -> PaymentStart | None:
 
 def payment_check_amount(*, method: str, amount: int) -> None:
     """Refuse, before anything is made, an amount the method cannot take (Stripe's VND maximum)."""
-    from django.utils.translation import gettext as _
-
-    from marketplace.money import format_vnd
-
-    if method == "stripe" and amount > settings.STRIPE_MAX_AMOUNT:
+    limit = provider_for(method).max_amount()
+    if limit is not None and amount > limit:
         raise Conflict(
-            _("Card payments are limited to %(max)s an order. Choose cash on delivery or bank transfer.")
-            % {"max": format_vnd(settings.STRIPE_MAX_AMOUNT)},
+            _("Payments by this method are limited to %(max)s an order. Choose another way to pay.")
+            % {"max": format_vnd(limit)},
             code="amount_too_large",
         )
 
@@ -141,8 +140,6 @@ def order_pay_again(*, order: Order, by=None) -> Payment:
     Refuse (409 `not_payable`) an order that is not waiting for payment, and (409
     `hold_expired`) one past its hold: a buyer cannot keep stock by paying again forever.
     """
-    from django.utils.translation import gettext as _
-
     now = timezone.now()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
@@ -168,7 +165,7 @@ def order_pay_again(*, order: Order, by=None) -> Payment:
             payment = current  # never opened (the provider was unreachable a moment ago): try it again
         else:
             if current is not None:
-                _payment_close(current)
+                payment_close(current)
             last = order.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
             payment = Payment.objects.create(
                 order=order, method=order.payment_method, amount=order.total, attempt=last + 1
@@ -178,7 +175,7 @@ def order_pay_again(*, order: Order, by=None) -> Payment:
     return payment
 
 
-def _payment_close(payment: Payment) -> None:
+def payment_close(payment: Payment) -> None:
     """Cancel a waiting payment (in a transaction); its page is closed after commit."""
     payment.status = PaymentRecordStatus.CANCELLED
     payment.save(update_fields=["status", "updated_at"])
@@ -292,7 +289,7 @@ def _paid(payment: Payment, outcome: CallbackOutcome) -> None:
     payment.save(update_fields=["status", "amount", "paid_amount", "paid_at", "intent", "updated_at"])
     if expected and waiting:
         for other in order.payments.filter(status=PaymentRecordStatus.PENDING).exclude(pk=payment.pk):
-            _payment_close(other)  # another attempt's page: nobody needs to pay twice
+            payment_close(other)  # another attempt's page: nobody needs to pay twice
         order_confirm(order=order, note=PAID_NOTE)
         _set_payment_status(order.pk)
         _tell(order.pk, "paid")
@@ -434,14 +431,14 @@ def webhook_receive(*, method: str, body: bytes, headers: dict) -> tuple[Webhook
             )
             from ..tasks import process_webhook_event
 
-            transaction.on_commit(lambda: _enqueue_event(process_webhook_event, event.pk), robust=True)
+            transaction.on_commit(lambda: _enqueue(process_webhook_event, event.pk), robust=True)
     except IntegrityError:
         event = WebhookEvent.objects.get(provider=method, event_id=outcome.event_id)
         if event.processed_at is None:
             # Stored, but its task may have been lost (a broker outage): the repeat queues it again.
             from ..tasks import process_webhook_event
 
-            _enqueue_event(process_webhook_event, event.pk)
+            _enqueue(process_webhook_event, event.pk)
         return event, False
     return event, True
 
@@ -457,12 +454,12 @@ def webhooks_reprocess(*, now=None) -> int:
         .values_list("pk", flat=True)[:500]
     )
     for pk in stale:
-        _enqueue_event(process_webhook_event, pk)
+        _enqueue(process_webhook_event, pk)
     return len(stale)
 
 
-def _enqueue_event(task, event_id: int) -> None:
-    task.delay(event_id)
+def _enqueue(task, object_id: int) -> None:
+    task.delay(object_id)
 
 
 def webhook_process(*, event: WebhookEvent) -> Payment | None:
@@ -534,7 +531,7 @@ def _refund(payment: Payment, *, amount: int, key: str, reason: str) -> Refund |
     _set_payment_status(payment.order_id)
     from ..tasks import send_refund
 
-    transaction.on_commit(lambda: _enqueue_event(send_refund, refund.pk), robust=True)
+    transaction.on_commit(lambda: _enqueue(send_refund, refund.pk), robust=True)
     return refund
 
 
@@ -633,7 +630,9 @@ def refund_mark_sent(*, refund: Refund, by, reference: str = "") -> Refund:
     Only refunds of methods paid back by hand: a card refund is the provider's to move.
     """
     if not provider_for(refund.payment.method).refunds_by_hand:
-        raise Conflict("card refunds are sent through the provider, not by hand", code="not_by_hand")
+        raise Conflict(
+            _("Card refunds are sent through the payment provider, not by hand."), code="not_by_hand"
+        )
     Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
         status=RefundStatus.SUCCEEDED,
         reference=(reference or f"by hand ({getattr(by, 'phone', '')})")[:120],
@@ -652,7 +651,10 @@ def refund_retry(*, refund: Refund) -> Refund:
             return locked
         left = min(paying.paid_amount - paying.refunded_amount, paying.paid_amount - _moved_refunds(paying))
         if locked.amount > left:
-            raise Conflict(f"only {left} đồng left to refund on this payment", code="refund_too_large")
+            raise Conflict(
+                _("Only %(left)s is left to refund on this payment.") % {"left": format_vnd(left)},
+                code="refund_too_large",
+            )
         locked.status, locked.error = RefundStatus.PENDING, ""
         locked.save(update_fields=["status", "error"])
         paying.refunded_amount += locked.amount
@@ -660,7 +662,7 @@ def refund_retry(*, refund: Refund) -> Refund:
         _set_payment_status(paying.order_id)
         from ..tasks import send_refund
 
-        transaction.on_commit(lambda: _enqueue_event(send_refund, locked.pk), robust=True)
+        transaction.on_commit(lambda: _enqueue(send_refund, locked.pk), robust=True)
     return locked
 
 
@@ -678,7 +680,7 @@ def refunds_resend(*, now=None) -> int:
         ).values_list("pk", flat=True)
     )
     for pk in stuck:
-        _enqueue_event(send_refund, pk)  # a sender holding the lease makes the others return at once
+        _enqueue(send_refund, pk)  # a sender holding the lease makes the others return at once
     return len(stuck)
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from ..models import FarmOrder, Order, Payment, PaymentRecordStatus
 from ..payments import provider_for
 from ..states import LIVE_FARM_ORDER_STATUSES, STOCK_BACK_STATUSES
-from .payments import _payment_close, payment_refund
+from .payments import payment_close, payment_refund
 from .stock import stock_return
 
 
@@ -50,4 +50,4 @@ def parts_settle(*, order: Order, left: list[FarmOrder], parts: list[FarmOrder],
             waiting.save(update_fields=["amount", "updated_at"])
         else:
             # A card page already shows the old total: close it; paying again opens one for the new total.
-            _payment_close(waiting)
+            payment_close(waiting)
