@@ -104,6 +104,9 @@ class Category(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("name in English"), max_length=100)
     position = models.PositiveSmallIntegerField(default=0)
+    # Processed goods (dried, fermented, sweets): a household's sales of them are taxed; its own
+    # unprocessed produce is exempt (the settlement ledger withholds tax on processed lines only).
+    processed = models.BooleanField(_("processed goods"), default=False)
 
     class Meta:
         ordering = ["position", "id"]

@@ -22,6 +22,14 @@ class Zone(models.Model):
     per_kg_fee = models.PositiveBigIntegerField(_("fee per extra kilogram (đồng)"), default=0)
     # An order whose goods are worth at least this much travels free; empty: never free.
     free_over = models.PositiveBigIntegerField(_("free delivery from (đồng)"), null=True, blank=True)
+    # Couriers who work this zone: its runs are assigned to one of them, or claimed by one.
+    couriers = models.ManyToManyField(
+        "accounts.User",
+        blank=True,
+        related_name="courier_zones",
+        limit_choices_to={"role": "courier"},
+        verbose_name=_("couriers"),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -61,6 +69,65 @@ class ZoneWard(models.Model):
         return f"{self.zone_id}/{self.position}: {self.ward_id}"
 
 
+class Run(models.Model):
+    """A collection run: one courier's pickups in a zone on a day, then the drop-offs.
+
+    Built by `build_collection_runs` from the booked shipments picked up in the zone; the stops'
+    order is not stored but read from the zone routes (`logistics.selectors.run_stops`).
+    """
+
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="runs", verbose_name=_("zone"))
+    date = models.DateField(_("date"))
+    # Runs built later the same day for the same zone (after a second cut-off) count on.
+    number = models.PositiveSmallIntegerField(default=1)
+    courier = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="runs",
+        limit_choices_to={"role": "courier"},
+        verbose_name=_("courier"),
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "zone__position", "number"]
+        verbose_name = _("collection run")
+        verbose_name_plural = _("collection runs")
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "date", "number"], name="logistics_run_one_number"),
+        ]
+        indexes = [models.Index(fields=["courier", "date"], name="logistics_run_courier_day")]
+
+    def __str__(self):
+        return f"{self.date} {self.zone} #{self.number}"
+
+
+class CashHandover(models.Model):
+    """Cash a courier handed in to staff: what couriers collected is owed until handed in."""
+
+    courier = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="cash_handovers", verbose_name=_("courier")
+    )
+    amount = models.PositiveBigIntegerField(_("amount (đồng)"))
+    received_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("received by")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("cash handed in")
+        verbose_name_plural = _("cash handed in")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="logistics_cash_positive")]
+
+    def __str__(self):
+        return f"{self.courier_id}: {self.amount}"
+
+
 class ShipmentStatus(models.TextChoices):
     BOOKED = "booked", _("Booked")
     PICKED_UP = "picked_up", _("Picked up")
@@ -94,6 +161,9 @@ class Shipment(models.Model):
     cash_collected = models.PositiveBigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.BOOKED)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
+    run = models.ForeignKey(
+        Run, on_delete=models.PROTECT, null=True, blank=True, related_name="shipments", verbose_name=_("run")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

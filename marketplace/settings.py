@@ -229,6 +229,17 @@ FARM_ORDER_ANSWER_HOURS = env.int("FARM_ORDER_ANSWER_HOURS", default=12)
 FARM_ORDER_REMINDER_HOURS = env.int("FARM_ORDER_REMINDER_HOURS", default=3)
 # Who carries households' parts to buyers (logistics.carriers): the marketplace's own couriers.
 CARRIER = env("CARRIER", default="logistics.carriers.OwnCouriers")
+# Collection runs (logistics): built every day at this local hour from the shipments booked
+# before it (`build_collection_runs`), for that day.
+COLLECTION_CUTOFF_HOUR = env.int("COLLECTION_CUTOFF_HOUR", default=6)
+# Problems after delivery: a buyer may report one within this many hours; an order is completed
+# once this window has passed with no report waiting.
+PROBLEM_REPORT_HOURS = env.int("PROBLEM_REPORT_HOURS", default=48)
+# Settlement: the platform's commission on a household's delivered sales, and the tax withheld on
+# processed goods (a household's own unprocessed produce is exempt), in percent; both rounded
+# half-up to the đồng per household order.
+COMMISSION_PERCENT = env.str("COMMISSION_PERCENT", default="5")
+TAX_WITHHELD_PERCENT = env.str("TAX_WITHHELD_PERCENT", default="1.5")
 # How far ahead a buyer may ask for delivery.
 DELIVERY_DATE_MAX_DAYS = env.int("DELIVERY_DATE_MAX_DAYS", default=14)
 # Payment providers by method (DESIGN.md house rule 7); issue #6 adds card and bank transfer.

@@ -420,3 +420,133 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.type} {self.event_id}"
+
+
+# --- Problems after delivery, produce lost on the way, the settlement ledger (issue #7) ----------
+
+
+class ProblemKind(models.TextChoices):
+    MISSING = "missing", _("Less than ordered")
+    DAMAGED = "damaged", _("Damaged or crushed")
+    NOT_FRESH = "not_fresh", _("Not fresh")
+    WRONG_ITEM = "wrong_item", _("Not what was ordered")
+    OTHER = "other", _("Something else")
+
+
+class ProblemStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for an answer")
+    RESOLVED = "resolved", _("Refunded")
+    DECLINED = "declined", _("Declined")
+
+
+class Problem(models.Model):
+    """A buyer's report about a delivered line, within PROBLEM_REPORT_HOURS of delivery.
+
+    The household or staff resolve it with a refund (of at most what the line cost) that
+    reverses the household's ledger entry for that part, or decline it with a reason.
+    """
+
+    farm_order = models.ForeignKey(FarmOrder, on_delete=models.PROTECT, related_name="problems")
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="problems")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(_("what is wrong"), max_length=16, choices=ProblemKind.choices)
+    quantity = models.DecimalField(_("quantity affected"), max_digits=12, decimal_places=3)
+    description = models.TextField(_("description"), blank=True)
+    photo = models.ImageField(_("photo"), upload_to="problems/%Y/%m/", blank=True)
+    status = models.CharField(max_length=16, choices=ProblemStatus.choices, default=ProblemStatus.OPEN)
+    refund_amount = models.PositiveBigIntegerField(_("refund (đồng)"), default=0)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("problem report")
+        verbose_name_plural = _("problem reports")
+        indexes = [models.Index(fields=["farm_order", "status"], name="orders_problem_open")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_problem_quantity_positive"),
+            # One report waiting at a time per line: a second is an update of the first.
+            models.UniqueConstraint(
+                fields=["line"], condition=Q(status="open"), name="orders_problem_one_open_per_line"
+            ),
+        ]
+
+    def __str__(self):
+        return f"problem {self.pk} on line {self.line_id} ({self.status})"
+
+
+class ProduceLoss(models.Model):
+    """Perishables that came back undelivered: a loss for the household, not stock to sell again."""
+
+    line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, related_name="loss")
+    farm = models.ForeignKey("farms.Farm", on_delete=models.PROTECT, related_name="losses")
+    product = models.ForeignKey("farms.Product", on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    value = models.PositiveBigIntegerField(_("value (đồng)"))
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("produce lost")
+        verbose_name_plural = _("produce lost")
+
+    def __str__(self):
+        return f"loss of line {self.line_id}"
+
+
+class LedgerKind(models.TextChoices):
+    SALE = "sale", _("Delivered")
+    REFUND = "refund", _("Refund")
+    PAYOUT = "payout", _("Payout")
+
+
+class LedgerEntry(models.Model):
+    """One movement of a household's money with the marketplace, in whole đồng.
+
+    A sale (a delivered part) and a refund (its reversal, negative amounts) carry gross,
+    commission, tax and net = gross − commission − tax; a payout carries only net = −amount
+    with the bank transfer's reference. The household's balance is the sum of `net`. `key`
+    makes each entry happen once ("sale:<farm order>", "refund:<problem>", "payout:<uuid>").
+    """
+
+    farm = models.ForeignKey("farms.Farm", on_delete=models.PROTECT, related_name="ledger")
+    farm_order = models.ForeignKey(
+        FarmOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger"
+    )
+    kind = models.CharField(max_length=8, choices=LedgerKind.choices)
+    key = models.CharField(max_length=80, unique=True)
+    gross = models.BigIntegerField(_("gross (đồng)"), default=0)
+    commission = models.BigIntegerField(_("commission (đồng)"), default=0)
+    tax = models.BigIntegerField(_("tax withheld (đồng)"), default=0)
+    net = models.BigIntegerField(_("net (đồng)"))
+    reference = models.CharField(_("bank transfer reference"), max_length=64, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        indexes = [models.Index(fields=["farm", "at"], name="orders_ledger_statement")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="payout", gross=0, commission=0, tax=0, net__lt=0)
+                | (~Q(kind="payout") & Q(net=models.F("gross") - models.F("commission") - models.F("tax"))),
+                name="orders_ledger_net_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="payout") | ~Q(reference=""), name="orders_ledger_payout_has_reference"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.key}: {self.net}"
