@@ -83,3 +83,34 @@ def sweep_farm_order_deadlines() -> list[int]:
     from .services.fulfilment import farm_orders_sweep_deadlines
 
     return list(farm_orders_sweep_deadlines())
+
+
+# Fulfilment steps acknowledge late and go back to the queue if the worker dies mid-step; each
+# step's effect carries a unique key in the database, so running it again changes nothing.
+FULFILMENT_STEP = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(
+    name="orders.settle_farm_order",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=8,
+    **FULFILMENT_STEP,
+)
+def settle_farm_order(farm_order_id: int) -> int | None:
+    """Book a delivered part in its household's ledger (the key `sale:<id>` makes it once)."""
+    from .models import FarmOrder
+    from .services.ledger import farm_order_settle
+
+    farm_order = FarmOrder.objects.filter(pk=farm_order_id).first()
+    entry = None if farm_order is None else farm_order_settle(farm_order=farm_order)
+    return None if entry is None else entry.pk
+
+
+def settle_after_commit(farm_order_id: int) -> None:
+    """Enqueue the settlement of a delivered part once the delivery is committed."""
+
+    def enqueue_settlement():
+        settle_farm_order.delay(farm_order_id)
+
+    transaction.on_commit(enqueue_settlement, robust=True)

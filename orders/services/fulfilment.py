@@ -321,8 +321,12 @@ def on_shipment_changed(sender, *, shipment, event, **kwargs) -> None:
     if to is None or to == farm_order.status:
         return
     farm_order_transition(farm_order=farm_order, to=to, by=event.by, note=event.note)
-    if event.type == "delivered" and event.cash_collected:
-        _cash_collected(farm_order.order)
+    if event.type == "delivered":
+        if event.cash_collected:
+            _cash_collected(farm_order.order)
+        from ..tasks import settle_after_commit
+
+        settle_after_commit(farm_order.pk)
 
 
 def _cash_collected(order: Order) -> None:
