@@ -6,6 +6,7 @@ steps through `logistics.services.shipment_step`. `settings.CARRIER` chooses one
 """
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import cache
 
@@ -33,6 +34,7 @@ class ShipmentRequest:
     dropoff: Stop
     weight_kg: Decimal
     cash_to_collect: int = 0
+    deliver_on: date | None = None
 
 
 class Carrier:
@@ -66,6 +68,7 @@ class OwnCouriers(Carrier):
             "dropoff_phone": request.dropoff.phone,
             "weight_kg": request.weight_kg,
             "cash_to_collect": request.cash_to_collect,
+            "deliver_on": request.deliver_on,
         }
         try:
             with transaction.atomic():

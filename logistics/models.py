@@ -158,6 +158,8 @@ class Shipment(models.Model):
     dropoff_phone = models.CharField(max_length=32)
     weight_kg = models.DecimalField(max_digits=12, decimal_places=3)
     cash_to_collect = models.PositiveBigIntegerField(default=0)
+    # The buyer's day: a shipment joins no run before it (empty: as soon as possible).
+    deliver_on = models.DateField(_("deliver on"), null=True, blank=True)
     cash_collected = models.PositiveBigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.BOOKED)
     failed_attempts = models.PositiveSmallIntegerField(default=0)

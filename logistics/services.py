@@ -68,3 +68,35 @@ def shipment_step(
     locked.save(update_fields=fields)
     shipment_changed.send(sender=Shipment, shipment=locked, event=event)
     return event
+
+
+def cash_handover_check(*, courier, amount: int) -> None:
+    """Raise a field error unless 0 < amount <= the cash the courier holds."""
+    from django.core.exceptions import ValidationError
+
+    from .selectors import courier_cash
+
+    holding = courier_cash(courier)["holding"]
+    if not 0 < amount <= holding:
+        raise ValidationError(
+            {
+                "amount": [
+                    _("Enter an amount from 1 to %(holding)s đồng, the cash this courier holds.")
+                    % {"holding": holding}
+                ]
+            }
+        )
+
+
+@transaction.atomic
+def cash_handover_record(*, courier, amount: int, by, note: str = ""):
+    """Record cash a courier hands in to staff: at most what the courier still holds."""
+    from marketplace.accounts.models import User
+
+    from .models import CashHandover
+
+    User.objects.select_for_update().filter(pk=courier.pk).first()  # one handover at a time per courier
+    cash_handover_check(courier=courier, amount=amount)
+    return CashHandover.objects.create(
+        courier=courier, amount=amount, received_by=by, note=(note or "")[:200]
+    )

@@ -11,6 +11,14 @@ app = Celery("marketplace")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+
+def _cutoff_hour() -> int:
+    from django.conf import settings
+
+    return settings.COLLECTION_CUTOFF_HOUR
+
+
 app.conf.beat_schedule = {
     "purge-expired-password-reset-codes": {
         "task": "accounts.purge_expired_reset_codes",
@@ -32,8 +40,17 @@ app.conf.beat_schedule = {
         "task": "orders.reconcile_payments",
         "schedule": crontab(minute="*/5"),
     },
+    # The day's collection runs, at the cut-off hour (local time; COLLECTION_CUTOFF_HOUR).
+    "build-collection-runs": {
+        "task": "logistics.build_collection_runs",
+        "schedule": crontab(hour=_cutoff_hour(), minute=0),
+    },
     "expire-certifications": {
         "task": "farms.expire_certifications",
         "schedule": crontab(hour=0, minute=20),
+    },
+    "complete-delivered-orders": {
+        "task": "orders.complete_delivered_orders",
+        "schedule": crontab(minute="*/15"),
     },
 }

@@ -4,6 +4,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from logistics import views as logistics_views
+
 from . import views
 from .storefront import views as storefront
 
@@ -16,7 +18,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy, name="privacy"),
     path("official/", views.official_home, name="official-home"),
-    path("courier/", views.courier_home, name="courier-home"),
+    path("courier/", logistics_views.courier_home, name="courier-home"),
+    path("", include("logistics.urls")),
     path("", include("farms.urls")),
     path("", include("orders.urls")),
     path("account/", include("marketplace.accounts.urls")),

@@ -37,7 +37,3 @@ def official_home(request):
     }
     return render(request, "roles/official.html", context)
 
-
-@role_required(Role.COURIER)
-def courier_home(request):
-    return render(request, "roles/courier.html")

@@ -114,3 +114,25 @@ def settle_after_commit(farm_order_id: int) -> None:
         settle_farm_order.delay(farm_order_id)
 
     transaction.on_commit(enqueue_settlement, robust=True)
+
+
+@shared_task(
+    name="orders.notify_shipment_step", autoretry_for=(Exception,), retry_backoff=True, max_retries=8
+)
+def notify_shipment_step(farm_order_id: int, step: str, key: str, attempts_left: int = 0) -> int:
+    """Tell the buyer of a shipment's step; safe to run twice (the notice has a key)."""
+    from .models import FarmOrder
+    from .services.notices import shipment_notify
+
+    farm_order = FarmOrder.objects.select_related("order__buyer", "farm").filter(pk=farm_order_id).first()
+    if farm_order is None:
+        return 0
+    return shipment_notify(farm_order=farm_order, step=step, key=key, attempts_left=attempts_left)
+
+
+@shared_task(name="orders.complete_delivered_orders")
+def complete_delivered_orders() -> int:
+    """Complete delivered orders past their problem-report window with no open problem (every 15 minutes)."""
+    from .services.problems import orders_complete_delivered
+
+    return orders_complete_delivered()

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("marketplace.notifications.api.urls")),
     path("", include("farms.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("logistics.api.urls")),
 ]

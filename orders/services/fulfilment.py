@@ -290,6 +290,7 @@ def farm_order_ship(*, farm_order: FarmOrder) -> "FarmOrder":
             ),
             weight_kg=_weight_kg(lines),
             cash_to_collect=cash,
+            deliver_on=order.delivery_date,
         )
     )
     FarmOrder.objects.filter(pk=farm_order.pk).update(shipment=shipment)
@@ -307,26 +308,61 @@ SHIPMENT_STEPS = {
 
 
 def on_shipment_changed(sender, *, shipment, event, **kwargs) -> None:
-    """Move the part a shipment carries by #5's state machine; book cash collected on delivery.
+    """Move the part a shipment carries by #5's state machine, and tell the buyer of the step.
 
     Receiver of `logistics.hooks.shipment_changed`, inside the step's transaction. A retry after
-    a failed attempt (`in_transit`) puts the part back on its way.
+    a failed attempt (`in_transit`) puts the part back on its way. Delivered: the cash collected
+    is booked and the part's settlement enqueued. Returned: perishables are a loss for the
+    household; processed goods (which keep) go back to its stock.
     """
+    from logistics.services import MAX_FAILED_ATTEMPTS
+
+    from ..tasks import notify_shipment_step, settle_after_commit
+
     farm_order = FarmOrder.objects.filter(shipment=shipment).select_related("order").first()
-    if farm_order is None:
+    if farm_order is None or event.type == "cancelled":
         return
     to = SHIPMENT_STEPS.get(event.type)
     if event.type == "in_transit" and farm_order.status == FarmOrderStatus.FAILED_DELIVERY:
         to = FarmOrderStatus.PICKED_UP
-    if to is None or to == farm_order.status:
-        return
-    farm_order_transition(farm_order=farm_order, to=to, by=event.by, note=event.note)
+    if to is not None and to != farm_order.status:
+        farm_order_transition(farm_order=farm_order, to=to, by=event.by, note=event.note)
     if event.type == "delivered":
         if event.cash_collected:
             _cash_collected(farm_order.order)
-        from ..tasks import settle_after_commit
-
         settle_after_commit(farm_order.pk)
+    elif event.type == "returned":
+        _returned_goods(farm_order)
+    attempts_left = max(MAX_FAILED_ATTEMPTS - shipment.failed_attempts, 0)
+    args = (farm_order.pk, event.type, f"shipment:{event.pk}", attempts_left)
+
+    def enqueue_shipment_notice():
+        notify_shipment_step.delay(*args)
+
+    transaction.on_commit(enqueue_shipment_notice, robust=True)
+
+
+def _returned_goods(farm_order: FarmOrder) -> None:
+    """Record a returned part's perishable lines as lost; put processed goods back in stock."""
+    from ..models import ProduceLoss
+    from .stock import stock_return
+
+    lines = list(farm_order.lines.select_related("product__category"))
+    kept = [line.pk for line in lines if line.product.category.processed]
+    for line in lines:
+        if line.pk in kept:
+            continue
+        ProduceLoss.objects.get_or_create(
+            line=line,
+            defaults={
+                "farm_id": farm_order.farm_id,
+                "product_id": line.product_id,
+                "quantity": line.quantity if line.actual_quantity is None else line.actual_quantity,
+                "value": line.line_total,
+            },
+        )
+    if kept:
+        stock_return(line_ids=kept)
 
 
 def _cash_collected(order: Order) -> None:

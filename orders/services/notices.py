@@ -5,6 +5,7 @@ in one transaction, so a retry finds the key and skips. Texts are Vietnamese fir
 and most buyers read Vietnamese, whatever language staff work in.
 """
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.urls import reverse
@@ -28,6 +29,9 @@ EVENTS = (
     "expired",
     "reminder",
     "unanswered",
+    "problem_reported",
+    "problem_resolved",
+    "problem_declined",
 )
 
 
@@ -207,6 +211,102 @@ def order_notify(*, order: Order, event: str, farm_order_ids=(), informed=()) ->
                     "%(amount)s in all is being refunded to you; your bank may take a few days to show it."
                 )
                 % {"amount": format_vnd(refunded)},
+                url=_buyer_url(order),
+            )
+        elif event.startswith("problem_"):
+            sent += _problem_notices(order=order, event=event, parts=named, values=values)
+    return sent
+
+
+# --- Each step of a shipment, told to the buyer (issue #7) -------------------------------------
+
+
+def _shipment_step_text(step: str, farm: str, attempts_left: int) -> tuple[str, str]:
+    values = {"farm": farm}
+    if step == "picked_up":
+        return _("Your goods from %(farm)s are picked up") % values, _("The courier is bringing them to you.")
+    if step == "in_transit":
+        return _("Your goods from %(farm)s are on the way") % values, _("Please keep your phone at hand.")
+    if step == "delivered":
+        return (
+            _("Your goods from %(farm)s are delivered") % values,
+            _("Something wrong? Report it on the order page within %(hours)s hours.")
+            % {"hours": settings.PROBLEM_REPORT_HOURS},
+        )
+    if step == "failed_attempt":
+        body = (
+            _("The courier will try once more; please answer the phone.")
+            if attempts_left
+            else _("The goods go back to the household; you are not charged for them.")
+        )
+        return _("We could not deliver your goods from %(farm)s") % values, body
+    return (
+        _("Your goods from %(farm)s went back to the household") % values,
+        _("You are not charged for them; a payment is refunded."),
+    )
+
+
+def shipment_notify(*, farm_order, step: str, key: str, attempts_left: int = 0) -> int:
+    """Tell the buyer of a step of the shipment carrying a household's part; once per key."""
+    order = farm_order.order
+    with translation.override("vi"):
+        subject, body = _shipment_step_text(step, farm_order.farm.name, attempts_left)
+        return int(
+            _send_once(
+                order=order,
+                key=key,
+                user=order.buyer,
+                subject=f"{order.number}: {subject}",
+                body=body,
+                url=_buyer_url(order),
+            )
+        )
+
+
+# --- Problems reported after delivery (issue #7) -------------------------------------------------
+
+
+def _problem_notices(*, order: Order, event: str, parts, values: dict) -> int:
+    """Tell the household of a report on its part, the buyer of the answer; once per problem and step."""
+    from ..models import Problem, ProblemStatus
+
+    status = {
+        "problem_reported": ProblemStatus.OPEN,
+        "problem_resolved": ProblemStatus.RESOLVED,
+        "problem_declined": ProblemStatus.DECLINED,
+    }[event]
+    farms = {fo.pk: fo.farm for fo in parts}
+    sent = 0
+    for problem in Problem.objects.filter(farm_order_id__in=farms, status=status).select_related("line"):
+        farm, line = farms[problem.farm_order_id], problem.line
+        about = {**values, "farm": farm.name, "product": line.product_name}
+        if event == "problem_reported":
+            sent += _send_once(
+                order=order,
+                key=f"problem:{problem.pk}:reported",
+                user=farm.owner,
+                subject=_("A buyer reported a problem with order %(number)s") % about,
+                body=_("%(product)s: %(kind)s. Please answer: refund it or say why not.")
+                % {**about, "kind": problem.get_kind_display()},
+                url=reverse("orders:farm_problems"),
+            )
+        elif event == "problem_resolved":
+            sent += _send_once(
+                order=order,
+                key=f"problem:{problem.pk}:resolved",
+                user=order.buyer,
+                subject=_("%(farm)s refunds %(amount)s on order %(number)s")
+                % {**about, "amount": format_vnd(problem.refund_amount)},
+                body=(_("For %(product)s.") % about + " " + problem.answer).strip(),
+                url=_buyer_url(order),
+            )
+        else:
+            sent += _send_once(
+                order=order,
+                key=f"problem:{problem.pk}:declined",
+                user=order.buyer,
+                subject=_("%(farm)s answered your report on order %(number)s") % about,
+                body=_("About %(product)s: %(answer)s") % {**about, "answer": problem.answer},
                 url=_buyer_url(order),
             )
     return sent

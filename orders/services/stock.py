@@ -98,8 +98,9 @@ def stock_take(*, wanted: dict[int, Decimal], locked: dict[int, dict]) -> list[S
     return []
 
 
-def stock_return(*, farm_order_ids) -> int:
-    """Give back the stock of every line of these farm orders not yet given back; return how many lines.
+def stock_return(*, farm_order_ids=(), line_ids=()) -> int:
+    """Give back the stock of these lines, or every line of these farm orders, not yet given back;
+    return how many lines.
 
     Call inside the transaction that cancels the farm orders (their rows locked). A listing
     that was sold out comes back on sale; a paused or archived one keeps its status.
@@ -107,7 +108,8 @@ def stock_return(*, farm_order_ids) -> int:
     lines = [
         (pk, product_id, quantity if actual is None else actual)  # what the household weighed out
         for pk, product_id, quantity, actual in OrderLine.objects.filter(
-            farm_order_id__in=list(farm_order_ids), stock_returned_at__isnull=True
+            Q(farm_order_id__in=list(farm_order_ids)) | Q(pk__in=list(line_ids)),
+            stock_returned_at__isnull=True,
         )
         .select_for_update()
         .values_list("pk", "product_id", "quantity", "actual_quantity")

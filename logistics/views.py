@@ -1,0 +1,143 @@
+"""Couriers' pages: today's runs, a run's stops with one tap per step, a printable sheet, a CSV."""
+
+import csv
+from datetime import date
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from marketplace.accounts.decorators import role_required
+from marketplace.accounts.models import Role
+from marketplace.errors import Conflict
+
+from .models import Run, ShipmentStatus
+from .runs import run_claim, runs_visible_to
+from .selectors import courier_cash, run_stops, shipments_of_courier
+from .services import STEPS, shipment_step
+
+courier_only = role_required(Role.COURIER)
+#: What a courier may tap next, by the shipment's state (cancelling is the sender's, not theirs).
+NEXT_STEPS = {status: sorted(to - {ShipmentStatus.CANCELLED}) for status, to in STEPS.items()}
+
+
+def _day(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+@courier_only
+def courier_home(request):
+    """The courier's runs of a day (today by default), runs it may claim, and the cash it holds."""
+    day = _day(request)
+    runs = list(
+        runs_visible_to(request.user)
+        .filter(date=day)
+        .annotate(shipment_count=Count("shipments"))
+        .order_by("zone__position", "number")
+    )
+    return render(
+        request,
+        "logistics/courier_home.html",
+        {
+            "day": day,
+            "mine": [run for run in runs if run.courier_id == request.user.pk],
+            "claimable": [run for run in runs if run.courier_id is None],
+            "cash": courier_cash(request.user),
+        },
+    )
+
+
+def _own_run(request, pk: int) -> Run:
+    run = Run.objects.select_related("zone").filter(pk=pk, courier=request.user).first()
+    if run is None:
+        raise Http404
+    return run
+
+
+@courier_only
+def run_detail(request, pk: int):
+    """A run on the phone: pickups in route order, then drop-offs, each with its next steps."""
+    run = _own_run(request, pk)
+    pickups, dropoffs = run_stops(run)
+    for shipment in dropoffs:
+        shipment.next_steps = [ShipmentStatus(step) for step in NEXT_STEPS[shipment.status]]
+    return render(request, "logistics/run.html", {"run": run, "pickups": pickups, "dropoffs": dropoffs})
+
+
+@courier_only
+def run_print(request, pk: int):
+    """A run on paper (or as CSV with `?format=csv`), to tick by hand."""
+    run = _own_run(request, pk)
+    pickups, dropoffs = run_stops(run)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="run-{run.date}-{run.pk}.csv"'
+        response.write("\ufeff")  # Excel opens UTF-8 with a byte-order mark
+        writer = csv.writer(response)
+        writer.writerow(["stop", "order", "reference", "ward", "address", "name", "phone", "kg", "cash"])
+        for kind, side, stops in (("pickup", "pickup", pickups), ("dropoff", "dropoff", dropoffs)):
+            for n, shipment in enumerate(stops, 1):
+                writer.writerow(
+                    [
+                        kind,
+                        n,
+                        shipment.reference,
+                        getattr(shipment, f"{side}_ward").name,
+                        getattr(shipment, f"{side}_address"),
+                        getattr(shipment, f"{side}_name"),
+                        getattr(shipment, f"{side}_phone"),
+                        shipment.weight_kg,
+                        shipment.cash_to_collect if side == "dropoff" else "",
+                    ]
+                )
+        return response
+    return render(request, "logistics/run_print.html", {"run": run, "pickups": pickups, "dropoffs": dropoffs})
+
+
+@courier_only
+def run_claim_page(request, pk: int):
+    run = runs_visible_to(request.user).filter(pk=pk).first()
+    if run is None or request.method != "POST":
+        raise Http404
+    try:
+        run_claim(run=run, courier=request.user)
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+        return redirect("courier-home")
+    messages.success(request, _("The run is yours."))
+    return redirect("logistics:run", pk=run.pk)
+
+
+@courier_only
+@require_POST
+def shipment_step_page(request, pk: int):
+    """One tap: record a step of a shipment on the courier's own run."""
+    shipment = shipments_of_courier(request.user).filter(pk=pk, run__courier=request.user).first()
+    if shipment is None:
+        raise Http404
+    step = request.POST.get("type", "")
+    cash = None
+    if step == ShipmentStatus.DELIVERED and shipment.cash_to_collect:
+        raw = request.POST.get("cash_collected", "").replace(".", "").replace(",", "").strip()
+        if not raw.isdigit():
+            messages.error(request, _("Enter the cash collected in đồng, digits only."))
+            return redirect("logistics:run", pk=shipment.run_id)
+        cash = int(raw)
+    if step not in NEXT_STEPS.get(shipment.status, []):
+        messages.error(request, _("That step does not follow the shipment's state; the page is refreshed."))
+        return redirect("logistics:run", pk=shipment.run_id)
+    try:
+        shipment_step(shipment=shipment, type=step, by=request.user, cash_collected=cash)
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Recorded: %(step)s.") % {"step": ShipmentStatus(step).label})
+    return redirect(reverse("logistics:run", args=[shipment.run_id]) + f"#s{shipment.pk}")
