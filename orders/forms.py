@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from farms.forms import FormErrorsMixin, WardChoiceField, text
+from farms.forms import IMAGE_TYPES, FormErrorsMixin, QuantityField, WardChoiceField, WholeNumberField, text
 from marketplace.accounts.forms import PHONE_WIDGET
 from marketplace.geo.models import Ward
 
@@ -49,3 +49,41 @@ class RejectForm(FormErrorsMixin, forms.Form):
         max_length=500,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+
+# --- Problems after delivery (issue #7) ---------------------------------------------------------
+
+
+class ProblemReportForm(FormErrorsMixin, forms.Form):
+    """The buyer's report on one delivered line; the service judges the quantity and the photo."""
+
+    line = forms.IntegerField(widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label=_("What is wrong?"), choices=[])
+    quantity = QuantityField(label=_("How much is affected?"))
+    description = forms.CharField(
+        label=_("Tell the household more (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    photo = forms.FileField(
+        label=_("Photo (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": IMAGE_TYPES}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import ProblemKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ProblemKind.choices
+
+
+class ProblemResolveForm(FormErrorsMixin, forms.Form):
+    refund_amount = WholeNumberField(label=_("Refund (đồng)"))
+    answer = forms.CharField(label=_("Message to the buyer (optional)"), required=False, max_length=500)
+
+
+class ProblemDeclineForm(FormErrorsMixin, forms.Form):
+    # Not required here: the service's own message says what to write.
+    answer = forms.CharField(label=_("Why not? (told to the buyer)"), required=False, max_length=500)

@@ -26,6 +26,7 @@ from .models import Order
 from .payments import provider_for
 from .selectors import farm_orders_of_household, order_of_buyer, orders_of_buyer
 from .services.fulfilment import BUYER_CANCELLABLE, farm_order_deadline
+from .views_problems import problem_context
 
 PAGE_SIZE = 20
 farmer_only = role_required(Role.FARMER)
@@ -156,6 +157,7 @@ def order_detail(request, number: str):
         "can_cancel": any(fo.status in BUYER_CANCELLABLE for fo in parts),
         "cancel_form": CancelForm(),
     }
+    problem_context(request, order, parts)  # a report form on each line still in its window (#7)
     return render(request, "orders/order_detail.html", context)
 
 

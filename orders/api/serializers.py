@@ -223,6 +223,19 @@ def shipment_brief(farm_order) -> dict | None:
     return {"id": shipment.pk, "status": shipment.status, "carrier": shipment.carrier}
 
 
+class OrderProblemSerializer(serializers.Serializer):
+    """A problem the buyer reported with a delivered line (issue #7); see `GET problems/{id}/`."""
+
+    id = serializers.IntegerField(read_only=True)
+    line = serializers.IntegerField(source="line_id", read_only=True)
+    kind = serializers.CharField(read_only=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    status = serializers.CharField(read_only=True)
+    refund_amount = serializers.IntegerField(read_only=True)
+    answer = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
 class FarmOrderSerializer(serializers.Serializer):
     """One household's part. `shipment` is null until a courier is booked (issue #7)."""
 
@@ -233,10 +246,20 @@ class FarmOrderSerializer(serializers.Serializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     subtotal = serializers.IntegerField(read_only=True)
     shipment = serializers.SerializerMethodField()
+    problems = OrderProblemSerializer(many=True, read_only=True)
+    report_until = serializers.SerializerMethodField()
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_shipment(self, farm_order) -> dict | None:
         return shipment_brief(farm_order)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_report_until(self, farm_order):
+        """Until when a problem with a delivered part may be reported; null before delivery."""
+        from ..services.problems import report_until
+
+        until = report_until(farm_order, farm_order.order.status_changes.all())
+        return serializers.DateTimeField().to_representation(until) if until else None
 
 
 class TimelineEntrySerializer(serializers.Serializer):

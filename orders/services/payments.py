@@ -298,6 +298,9 @@ def _paid(payment: Payment, outcome: CallbackOutcome) -> None:
         return
     if expected and order.payment_method == "cod":
         _set_payment_status(order.pk)  # cash collected at the door
+        from .problems import problems_refund_due
+
+        problems_refund_due(order=order)  # problems refunded before the last part's cash came in
         return
     # Money nobody expects: the order was cancelled or expired, or another attempt paid it.
     logger.warning("payment %s of order %s paid while not expected: refunding", payment.pk, order.number)
