@@ -11,13 +11,24 @@ to the rule, to the đồng, whatever the order of events. Each entry has a uniq
 that runs twice books once.
 """
 
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from farms.models import Farm
+from marketplace.errors import Conflict
+from marketplace.money import format_vnd
 
 from ..models import FarmOrder, FarmOrderStatus, LedgerEntry, LedgerKind, ProblemStatus
+
+REFERENCE_MAX_LENGTH = LedgerEntry._meta.get_field("reference").max_length
+NOTE_MAX_LENGTH = LedgerEntry._meta.get_field("note").max_length
+KEY_MAX_LENGTH = LedgerEntry._meta.get_field("key").max_length
 
 
 def round_dong(amount: Decimal) -> int:
@@ -98,4 +109,71 @@ def ledger_reverse(*, farm_order: FarmOrder, key: str, by=None, note: str = "") 
         by=by,
         note=(note or "")[:300],
         **delta,
+    )
+
+
+def farm_balance(farm) -> int:
+    """Return what the marketplace owes the household now, in đồng (the sum of its entries' net)."""
+    return LedgerEntry.objects.filter(farm=farm).aggregate(balance=Sum("net"))["balance"] or 0
+
+
+PAYOUT_KEY_PREFIX = "payout:"
+
+
+@transaction.atomic
+def payout_record(
+    *, farm, amount: int, reference: str, by, note: str = "", idempotency_key: str | None = None
+) -> LedgerEntry:
+    """Record money transferred to a household (staff only: the caller checks); return the entry.
+
+    `amount` is a whole number of đồng, more than 0 and at most the balance; `reference` is the
+    bank transfer's. The farm row is locked first, so two payouts at once cannot overdraw. A
+    caller's `idempotency_key` books at most one payout: the same key again returns that one.
+    """
+    reference = (reference or "").strip()
+    errors = {}
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        errors["amount"] = _("Enter the amount paid out: a whole number of đồng, more than 0.")
+    if not reference:
+        errors["reference"] = _("Enter the bank transfer's reference, as the bank shows it.")
+    elif len(reference) > REFERENCE_MAX_LENGTH:
+        errors["reference"] = _("The reference is at most %(max)d characters.") % {
+            "max": REFERENCE_MAX_LENGTH
+        }
+    key = PAYOUT_KEY_PREFIX + (idempotency_key or str(uuid.uuid4()))
+    if len(key) > KEY_MAX_LENGTH:
+        errors["idempotency_key"] = _("The idempotency key is at most %(max)d characters.") % {
+            "max": KEY_MAX_LENGTH - len(PAYOUT_KEY_PREFIX)
+        }
+    if errors:
+        raise ValidationError(errors)
+    Farm.objects.select_for_update().only("pk").get(pk=farm.pk)
+    existing = LedgerEntry.objects.filter(key=key).first()
+    if existing is not None:
+        if (existing.farm_id, existing.kind, existing.net, existing.reference) != (
+            farm.pk,
+            LedgerKind.PAYOUT,
+            -amount,
+            reference,
+        ):
+            raise Conflict(
+                _("This idempotency key was already used for another payout."), code="idempotency_key_reused"
+            )
+        return existing
+    balance = farm_balance(farm)
+    if amount > balance:
+        raise Conflict(
+            _("The payout of %(amount)s is more than the household's balance of %(balance)s.")
+            % {"amount": format_vnd(amount), "balance": format_vnd(balance)},
+            code="over_balance",
+            balance=balance,
+        )
+    return LedgerEntry.objects.create(
+        farm_id=farm.pk,
+        kind=LedgerKind.PAYOUT,
+        key=key,
+        net=-amount,
+        reference=reference,
+        note=(note or "").strip()[:NOTE_MAX_LENGTH],
+        by=by,
     )
