@@ -9,6 +9,7 @@ the zone has none. The order of stops is read from the zone routes (`run_stops`)
 edit of a route reorders the runs not yet done.
 """
 
+import logging
 from collections import defaultdict
 from datetime import date
 
@@ -22,6 +23,8 @@ from marketplace.errors import Conflict
 
 from .models import Run, Shipment, ShipmentStatus, Zone, ZoneWard
 from .services import MAX_FAILED_ATTEMPTS
+
+logger = logging.getLogger(__name__)
 
 
 def shipments_waiting(*, day: date):
@@ -65,6 +68,10 @@ def runs_build(*, day: date | None = None) -> list[Run]:
     )
     by_zone: dict[int, list[int]] = defaultdict(list)
     for pk, ward in waiting:
+        if ward not in zone_of:
+            # A ward staff took off every route: that shipment waits, the other zones' runs go out.
+            logger.warning("shipment %s is picked up in ward %s, which is in no zone", pk, ward)
+            continue
         by_zone[zone_of[ward]].append(pk)
     runs = []
     for zone in Zone.objects.filter(pk__in=by_zone).order_by("position", "pk"):
@@ -97,9 +104,29 @@ def runs_visible_to(user):
     return qs.none()
 
 
+def _claim_zones(user) -> Q:
+    """Runs of a zone the courier works, or of a zone no courier works.
+
+    Subqueries, not a join on the zone's couriers: a join gives a run once per courier of its
+    zone, and counts over the run's shipments would multiply.
+    """
+    return Q(zone__in=Zone.objects.filter(couriers=user)) | ~Q(
+        zone__in=Zone.objects.filter(couriers__isnull=False)
+    )
+
+
 def claimable_by(user) -> Q:
     """Runs with no courier, in a zone the courier works or a zone no courier works."""
-    return Q(courier__isnull=True) & (Q(zone__couriers=user) | Q(zone__couriers__isnull=True))
+    return Q(courier__isnull=True) & _claim_zones(user)
+
+
+def runs_to_claim(user):
+    """Return the runs a courier may ask to claim: its own and those of the zones it may claim in.
+
+    A run of those zones that another courier took meanwhile is found, so the claim answers
+    `run_taken` (the courier was shown it) rather than a 404.
+    """
+    return Run.objects.filter(Q(courier=user) | _claim_zones(user))
 
 
 @transaction.atomic

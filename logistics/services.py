@@ -22,6 +22,13 @@ STEPS: dict[str, frozenset[str]] = {
 MAX_FAILED_ATTEMPTS = 2
 
 
+def steps_allowed(shipment: Shipment) -> frozenset[str]:
+    """Return the steps that may follow a shipment's state: after the last failed attempt, only back."""
+    if shipment.status == S.FAILED_ATTEMPT and shipment.failed_attempts >= MAX_FAILED_ATTEMPTS:
+        return frozenset({S.RETURNED})
+    return STEPS.get(shipment.status, frozenset())
+
+
 @transaction.atomic
 def shipment_step(
     *, shipment: Shipment, type: str, by=None, cash_collected: int | None = None, note: str = ""
@@ -32,14 +39,7 @@ def shipment_step(
     a delivery (cash on delivery), never more than there was to collect.
     """
     locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
-    allowed = STEPS.get(locked.status, frozenset())
-    if (
-        type == S.IN_TRANSIT
-        and locked.status == S.FAILED_ATTEMPT
-        and locked.failed_attempts >= MAX_FAILED_ATTEMPTS
-    ):
-        allowed = frozenset({S.RETURNED})
-    if type not in allowed:
+    if type not in steps_allowed(locked):
         raise Conflict(
             _("This shipment is “%(current)s” and cannot become “%(to)s”.")
             % {"current": S(locked.status).label, "to": S(type).label if type in S.values else type},

@@ -17,13 +17,16 @@ from marketplace.accounts.models import Role
 from marketplace.errors import Conflict
 
 from .models import Run, ShipmentStatus
-from .runs import run_claim, runs_visible_to
+from .runs import run_claim, runs_to_claim, runs_visible_to
 from .selectors import courier_cash, run_stops, shipments_of_courier
-from .services import STEPS, shipment_step
+from .services import shipment_step, steps_allowed
 
 courier_only = role_required(Role.COURIER)
-#: What a courier may tap next, by the shipment's state (cancelling is the sender's, not theirs).
-NEXT_STEPS = {status: sorted(to - {ShipmentStatus.CANCELLED}) for status, to in STEPS.items()}
+
+
+def _next_steps(shipment) -> list[ShipmentStatus]:
+    """What a courier may tap next (cancelling is the sender's, not theirs)."""
+    return [ShipmentStatus(step) for step in sorted(steps_allowed(shipment) - {ShipmentStatus.CANCELLED})]
 
 
 def _day(request) -> date:
@@ -68,7 +71,7 @@ def run_detail(request, pk: int):
     run = _own_run(request, pk)
     pickups, dropoffs = run_stops(run)
     for shipment in dropoffs:
-        shipment.next_steps = [ShipmentStatus(step) for step in NEXT_STEPS[shipment.status]]
+        shipment.next_steps = _next_steps(shipment)
     return render(request, "logistics/run.html", {"run": run, "pickups": pickups, "dropoffs": dropoffs})
 
 
@@ -104,7 +107,7 @@ def run_print(request, pk: int):
 
 @courier_only
 def run_claim_page(request, pk: int):
-    run = runs_visible_to(request.user).filter(pk=pk).first()
+    run = runs_to_claim(request.user).filter(pk=pk).first()
     if run is None or request.method != "POST":
         raise Http404
     try:
@@ -131,7 +134,7 @@ def shipment_step_page(request, pk: int):
             messages.error(request, _("Enter the cash collected in đồng, digits only."))
             return redirect("logistics:run", pk=shipment.run_id)
         cash = int(raw)
-    if step not in NEXT_STEPS.get(shipment.status, []):
+    if step not in _next_steps(shipment):
         messages.error(request, _("That step does not follow the shipment's state; the page is refreshed."))
         return redirect("logistics:run", pk=shipment.run_id)
     try:

@@ -21,7 +21,7 @@ from marketplace.accounts.permissions import role_permission
 from marketplace.api import validated
 
 from ..models import Run, ShipmentStatus
-from ..runs import run_claim, runs_visible_to, sees_all
+from ..runs import run_claim, runs_to_claim, runs_visible_to, sees_all
 from ..selectors import run_stops, shipments_of_courier
 from ..services import shipment_step
 from . import serializers as s
@@ -95,7 +95,10 @@ class RunClaimView(APIView):
 
     @extend_schema(request=None, responses={200: s.RunDetailSerializer, 404: NOT_FOUND, 409: CONFLICT})
     def post(self, request, pk: int):
-        run_claim(run=_run(request, pk), courier=request.user)
+        run = runs_to_claim(request.user).filter(pk=pk).first()
+        if run is None:
+            raise NotFound()
+        run_claim(run=run, courier=request.user)
         return _run_response(request, _run(request, pk))
 
 

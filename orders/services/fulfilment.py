@@ -333,6 +333,8 @@ def on_shipment_changed(sender, *, shipment, event, **kwargs) -> None:
         settle_after_commit(farm_order.pk)
     elif event.type == "returned":
         _returned_goods(farm_order)
+        # The order now owes less: the cash already collected for its other parts may cover it.
+        _cash_collected(farm_order.order)
     attempts_left = max(MAX_FAILED_ATTEMPTS - shipment.failed_attempts, 0)
     args = (farm_order.pk, event.type, f"shipment:{event.pk}", attempts_left)
 
