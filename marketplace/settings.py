@@ -303,7 +303,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message taken but not acknowledged (its worker died) goes back to the queue after this
+    # many seconds; fulfilment steps acknowledge late, so they run again (and are idempotent).
+    # How often a worker looks for such messages to put back (Redis), in seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "unacked_restore_interval": env.int("CELERY_RESTORE_SWEEP_SECONDS", default=60),
+        "unacked_restore_throttle": 1,
+    }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -358,6 +365,10 @@ SPECTACULAR_SETTINGS = {
         "FarmOrderStatusEnum": "orders.models.FarmOrderStatus",
         "PaymentStatusEnum": "orders.models.PaymentStatus",
         "PaymentRecordStatusEnum": "orders.models.PaymentRecordStatus",
+        "CertificationKindEnum": "farms.models.CertificationKind",
+        "ProblemKindEnum": "orders.models.ProblemKind",
+        "ProblemStatusEnum": "orders.models.ProblemStatus",
+        "LedgerKindEnum": "orders.models.LedgerKind",
     },
 }
 

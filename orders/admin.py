@@ -4,18 +4,33 @@ Order and farm-order statuses move only through `orders.services` transitions, s
 read-only.
 """
 
+import uuid
+
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Sum
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from farms.forms import FormErrorsMixin, WholeNumberField
+from farms.models import Farm
+from marketplace.accounts.models import Role
 from marketplace.admin import ReadOnlyAdminMixin
 from marketplace.errors import Conflict
+from marketplace.money import format_vnd
 
 from .models import (
     Cart,
     CartLine,
     CodStanding,
     FarmOrder,
+    LedgerEntry,
     Order,
     OrderLine,
     Payment,
@@ -25,6 +40,7 @@ from .models import (
 )
 from .payments import PaymentError
 from .services import cod_restore, payment_transfer_received, refund_mark_sent, refund_retry
+from .services.ledger import payout_record
 
 
 class CartLineInline(admin.TabularInline):
@@ -226,3 +242,120 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ngettext("%(count)d refund done.", "%(count)d refunds done.", done) % {"count": done},
             messages.SUCCESS,
         )
+
+
+# --- The settlement ledger (issue #7) ------------------------------------------------------
+
+
+class PayoutForm(FormErrorsMixin, forms.Form):
+    """Staff record a bank transfer to a household; `payout_record` judges the amount."""
+
+    farm = forms.ModelChoiceField(label=_("Household"), queryset=Farm.objects.none())
+    amount = WholeNumberField(label=_("Amount transferred (đồng)"))
+    reference = forms.CharField(label=_("Bank transfer reference"), max_length=64)
+    note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)
+    # Made when the form is shown: sending the same form twice records one payout.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Households the marketplace owes money to, with what it owes each (one query).
+        self.fields["farm"].queryset = (
+            Farm.objects.annotate(balance=Sum("ledger__net")).filter(balance__gt=0).order_by("name", "pk")
+        )
+        self.fields["farm"].label_from_instance = lambda farm: f"{farm.name} — {format_vnd(farm.balance)}"
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Households' ledgers, read-only; "Record a payout" books a bank transfer to a household."""
+
+    list_display = [
+        "at",
+        "farm",
+        "kind",
+        "order_number",
+        "gross",
+        "commission",
+        "tax",
+        "net",
+        "reference",
+        "statement",
+    ]
+    list_filter = ["kind", ("farm", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["farm", "farm_order__order"]
+    search_fields = ["key", "reference", "farm__name", "farm_order__order__number"]
+    date_hierarchy = "at"
+    readonly_fields = [
+        "farm",
+        "farm_order",
+        "kind",
+        "key",
+        "gross",
+        "commission",
+        "tax",
+        "net",
+        "reference",
+        "note",
+        "by",
+        "at",
+    ]
+
+    @admin.display(description=_("order"), ordering="farm_order__order__number")
+    def order_number(self, entry: LedgerEntry) -> str:
+        return entry.farm_order.order.number if entry.farm_order_id else ""
+
+    @admin.display(description=_("statement"))
+    def statement(self, entry: LedgerEntry) -> str:
+        month = timezone.localtime(entry.at).strftime("%Y-%m")
+        url = reverse("orders:staff_statement", kwargs={"farm_id": entry.farm_id, "month": month})
+        return format_html('<a href="{}">{}</a>', url, month)
+
+    def get_urls(self):
+        payout = path(
+            "payout/", self.admin_site.admin_view(self.payout_view), name="orders_ledgerentry_payout"
+        )
+        return [payout, *super().get_urls()]
+
+    def payout_view(self, request):
+        if not (request.user.role == Role.STAFF and self.has_view_permission(request)):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        form = PayoutForm(
+            request.POST if posted else None,
+            initial={"farm": request.GET.get("farm"), "idempotency_key": uuid.uuid4().hex},
+        )
+        if posted and form.is_valid():
+            data = {**form.cleaned_data, "by": request.user}
+            data["idempotency_key"] = data["idempotency_key"] or None
+            try:
+                entry = payout_record(**data)
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            except Conflict as exc:
+                form.add_error("amount", str(exc.message))
+            else:
+                self.message_user(
+                    request,
+                    _("Payout of %(amount)s to %(farm)s recorded (reference %(reference)s).")
+                    % {
+                        "amount": format_vnd(-entry.net),
+                        "farm": data["farm"].name,
+                        "reference": entry.reference,
+                    },
+                    messages.SUCCESS,
+                )
+                changelist = reverse("admin:orders_ledgerentry_changelist")
+                return HttpResponseRedirect(f"{changelist}?farm__id__exact={entry.farm_id}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Record a payout"),
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/orders/ledgerentry/payout.html", context, status=400 if form.errors else 200
+        )
+
+
+from . import admin_problems  # noqa: E402, F401  (registers the Problem admin, issue #7)

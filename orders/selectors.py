@@ -5,14 +5,19 @@ only its own farm orders from `new` on; anything else is not found.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 
 from farms.models import Farm, ImageStatus, ProductImage
 from farms.selectors import products_public
+from marketplace.accounts.models import Role
 
-from .models import Cart, CartLine, FarmOrder, Order, OrderLine, Payment, StatusChange
+from .models import Cart, CartLine, FarmOrder, LedgerEntry, Order, OrderLine, Payment, Problem, StatusChange
 from .states import HOUSEHOLD_VISIBLE_STATUSES
 
 
@@ -253,7 +258,9 @@ def _order_detail_qs(qs: QuerySet[Order]) -> QuerySet[Order]:
         Prefetch(
             "farm_orders",
             queryset=FarmOrder.objects.select_related("farm__ward", "shipment").prefetch_related(
-                Prefetch("lines", queryset=lines)
+                Prefetch("lines", queryset=lines),
+                # Reports after delivery (issue #7): newest first, on the order page and in the API.
+                Prefetch("problems", queryset=Problem.objects.order_by("-created_at", "-pk")),
             ),
         ),
         Prefetch("status_changes", queryset=StatusChange.objects.order_by("at", "pk")),
@@ -318,3 +325,85 @@ def orders_export(user) -> list[dict]:
         }
         for order in orders
     ]
+
+
+# --- The settlement ledger (issue #7) ---------------------------------------------------
+
+#: The money columns of a ledger entry, in the order a statement shows them.
+LEDGER_COLUMNS = ("gross", "commission", "tax", "net")
+
+
+def ledger_farm_for(*, user, farm_id: int | None = None) -> Farm | None:
+    """Return the household whose ledger `user` may read, or None (not found).
+
+    A household reads its own (naming another farm is not found); staff read any, by id.
+    """
+    if not (user and user.is_authenticated):
+        return None
+    if user.role == Role.STAFF:
+        return None if farm_id is None else Farm.objects.select_related("ward").filter(pk=farm_id).first()
+    if user.role != Role.FARMER:
+        return None
+    farm = Farm.objects.select_related("ward").filter(owner=user).first()
+    if farm is None or (farm_id is not None and farm_id != farm.pk):
+        return None
+    return farm
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """Return the first moment of the month in Cần Thơ and of the month after."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+@dataclass
+class LedgerStatement:
+    """A household's month: the balance before, each entry, the totals and the balance after."""
+
+    farm: Farm
+    year: int
+    month: int
+    opening_balance: int
+    entries: list[LedgerEntry]
+    totals: dict[str, int]
+
+    @property
+    def closing_balance(self) -> int:
+        return self.opening_balance + self.totals["net"]
+
+    @property
+    def month_label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def ledger_statement(*, farm: Farm, year: int, month: int) -> LedgerStatement:
+    """Return the household's statement of a month (two queries, whatever the number of entries).
+
+    Each entry carries `order_number` (the order of its farm order; None for a payout).
+    """
+    start, end = month_bounds(year, month)
+    opening = LedgerEntry.objects.filter(farm=farm, at__lt=start).aggregate(balance=Sum("net"))["balance"]
+    entries = list(
+        LedgerEntry.objects.filter(farm=farm, at__gte=start, at__lt=end)
+        .annotate(order_number=F("farm_order__order__number"))
+        .order_by("at", "id")
+    )
+    totals = {column: sum(getattr(entry, column) for entry in entries) for column in LEDGER_COLUMNS}
+    return LedgerStatement(
+        farm=farm, year=year, month=month, opening_balance=opening or 0, entries=entries, totals=totals
+    )
+
+
+def ledger_months(*, farm: Farm) -> list[dict]:
+    """Return the months with entries, newest first: `{month, entries, net}` (one query)."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    rows = (
+        LedgerEntry.objects.filter(farm=farm)
+        .annotate(month=TruncMonth("at", tzinfo=zone))
+        .values("month")
+        .annotate(entries=Count("id"), net=Sum("net"))
+        .order_by("-month")
+    )
+    return [{"month": row["month"].date(), "entries": row["entries"], "net": row["net"]} for row in rows]

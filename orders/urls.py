@@ -2,7 +2,8 @@
 
 from django.urls import path, re_path
 
-from . import views, webhooks
+from . import views, views_ledger, webhooks
+from . import views_problems as problems
 
 app_name = "orders"
 
@@ -19,4 +20,22 @@ urlpatterns = [
     path("farmer/orders/<int:pk>/accept/", views.farm_order_accept, name="farm_order_accept"),
     path("farmer/orders/<int:pk>/reject/", views.farm_order_reject, name="farm_order_reject"),
     path("farmer/orders/<int:pk>/ready/", views.farm_order_ready, name="farm_order_ready"),
+    # Settlement statements (#7): a household's own, and staff's view of any household's.
+    path("farmer/statements/", views_ledger.statement_list, name="statements"),
+    path("farmer/statements/<month:month>/", views_ledger.statement_detail, name="statement"),
+    path("staff/statements/<int:farm_id>/", views_ledger.staff_statement_list, name="staff_statements"),
+    path(
+        "staff/statements/<int:farm_id>/<month:month>/",
+        views_ledger.staff_statement_detail,
+        name="staff_statement",
+    ),
+    # Problems after delivery (#7): the buyer reports on the order page, the household answers.
+    re_path(
+        r"^don-hang/(?P<number>CN-[0-9]{4}-[0-9]{4,6})/su-co/$",
+        problems.problem_report,
+        name="problem_report",
+    ),
+    path("farmer/problems/", problems.farm_problems, name="farm_problems"),
+    path("farmer/problems/<int:pk>/resolve/", problems.farm_problem_resolve, name="farm_problem_resolve"),
+    path("farmer/problems/<int:pk>/decline/", problems.farm_problem_decline, name="farm_problem_decline"),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import ledger, problems, views
 
 urlpatterns = [
     path("cart/", views.CartView.as_view(), name="cart"),
@@ -18,4 +18,11 @@ urlpatterns = [
     path("farm-orders/<int:pk>/accept/", views.HouseholdOrderAcceptView.as_view(), name="farm-order-accept"),
     path("farm-orders/<int:pk>/ready/", views.HouseholdOrderReadyView.as_view(), name="farm-order-ready"),
     path("farm-orders/<int:pk>/reject/", views.HouseholdOrderRejectView.as_view(), name="farm-order-reject"),
+    path("orders/<int:pk>/problems/", problems.OrderProblemListView.as_view(), name="order-problems"),
+    path("problems/", problems.ProblemListView.as_view(), name="problems"),
+    path("problems/<int:pk>/", problems.ProblemDetailView.as_view(), name="problem"),
+    path("problems/<int:pk>/resolve/", problems.ProblemResolveView.as_view(), name="problem-resolve"),
+    path("problems/<int:pk>/decline/", problems.ProblemDeclineView.as_view(), name="problem-decline"),
+    path("ledger/", ledger.LedgerView.as_view(), name="ledger"),
+    path("payouts/", ledger.PayoutView.as_view(), name="payouts"),
 ]
