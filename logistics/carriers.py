@@ -46,6 +46,10 @@ class Carrier:
     def cancel(self, shipment: Shipment) -> None:
         raise NotImplementedError
 
+    def set_cash_to_collect(self, shipment: Shipment, amount: int) -> None:
+        """Change what the courier collects on a shipment not yet delivered."""
+        raise NotImplementedError
+
 
 class OwnCouriers(Carrier):
     """The marketplace's couriers: a booked shipment waits for a collection run."""
@@ -82,6 +86,19 @@ class OwnCouriers(Carrier):
 
         if Shipment.objects.filter(pk=shipment.pk, status=ShipmentStatus.BOOKED).exists():
             shipment_step(shipment=shipment, type=ShipmentStatus.CANCELLED, note="called off by the sender")
+
+
+    def set_cash_to_collect(self, shipment: Shipment, amount: int) -> None:
+        Shipment.objects.filter(
+            pk=shipment.pk,
+            status__in=[
+                ShipmentStatus.BOOKED,
+                ShipmentStatus.PICKED_UP,
+                ShipmentStatus.IN_TRANSIT,
+                ShipmentStatus.FAILED_ATTEMPT,
+            ],
+        ).update(cash_to_collect=amount)
+        shipment.cash_to_collect = amount
 
 
 @cache

@@ -47,6 +47,17 @@ def shipment_step(
             status=locked.status,
             to=type,
         )
+    if type == S.DELIVERED and locked.cash_to_collect and cash_collected is None:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(
+            {
+                "cash_collected": [
+                    _("Record the cash collected: there was %(amount)s đồng to collect.")
+                    % {"amount": locked.cash_to_collect}
+                ]
+            }
+        )
     if cash_collected is not None and (
         type != S.DELIVERED or not 0 <= cash_collected <= locked.cash_to_collect
     ):

@@ -107,3 +107,43 @@ def cod_restore(*, buyer, by) -> CodStanding:
     standing.restored_by = by
     standing.save()
     return standing
+
+
+# --- What each courier collects (issue #7) ---------------------------------------------------
+
+#: Shipments still on their way to the buyer: what they collect can still change.
+OPEN_SHIPMENT_STATUSES = ("booked", "picked_up", "in_transit", "failed_attempt")
+
+
+def cod_cash_rebalance(*, order: Order) -> None:
+    """Set what each open shipment of a cash-on-delivery order collects: its part's amount, and
+    the delivery fee (or whatever the order still owes beyond its parts) on the first open one.
+
+    Call after a shipment is booked, a part leaves the order, or cash is collected: the fee then
+    travels with a shipment that will still reach the buyer, so returning or cancelling the part
+    that carried it does not leave the order owing a fee nobody collects.
+    """
+    from logistics.carriers import carrier
+
+    from ..models import FarmOrder, FarmOrderStatus, PaymentStatus
+    from ..states import LIVE_FARM_ORDER_STATUSES
+
+    if order.payment_method != PaymentMethod.COD or order.payment_status != PaymentStatus.UNPAID:
+        return
+    parts = list(FarmOrder.objects.filter(order=order).select_related("shipment").order_by("pk"))
+    collected = sum(part.shipment.cash_collected for part in parts if part.shipment_id)
+    still_to_deliver = [
+        part
+        for part in parts
+        if part.status in LIVE_FARM_ORDER_STATUSES and part.status != FarmOrderStatus.DELIVERED
+    ]
+    beyond_parts = max(order.total - collected - sum(part.subtotal for part in still_to_deliver), 0)
+    open_parts = [
+        part
+        for part in still_to_deliver
+        if part.shipment_id and part.shipment.status in OPEN_SHIPMENT_STATUSES
+    ]
+    for position, part in enumerate(open_parts):
+        wanted = part.subtotal + (beyond_parts if position == 0 else 0)
+        if part.shipment.cash_to_collect != wanted:
+            carrier().set_cash_to_collect(part.shipment, wanted)

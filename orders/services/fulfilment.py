@@ -18,6 +18,7 @@ from marketplace.errors import Conflict
 
 from ..models import FarmOrder, FarmOrderStatus, Order, OrderLine, OrderNotice, OrderStatus
 from ..selectors import line_total
+from .cod import cod_cash_rebalance
 from .orders import farm_order_transition, farm_orders_move
 
 #: A buyer may cancel a household's part until the household accepts it.
@@ -266,7 +267,8 @@ def farm_order_ship(*, farm_order: FarmOrder) -> "FarmOrder":
     """Book the carrier for a ready part (once: the part's id is the booking's reference).
 
     Cash on delivery: the courier collects the part's amount, and the order's delivery fee on
-    its first shipment. Call in the transaction that marks the part ready.
+    the first of its shipments still on the way (`cod_cash_rebalance`). Call in the transaction
+    that marks the part ready.
     """
     from logistics.carriers import ShipmentRequest, Stop, carrier
 
@@ -274,10 +276,9 @@ def farm_order_ship(*, farm_order: FarmOrder) -> "FarmOrder":
         return farm_order
     order, farm = farm_order.order, farm_order.farm
     lines = list(farm_order.lines.select_related("product"))
-    cash = 0
-    if order.payment_method == "cod" and order.payment_status == "unpaid":
-        first = not FarmOrder.objects.filter(order=order, shipment__isnull=False).exists()
-        cash = farm_order.subtotal + (order.delivery_fee if first else 0)
+    # Cash on delivery: the part's amount; `cod_cash_rebalance` below adds the delivery fee to
+    # the first shipment still on its way.
+    cash = farm_order.subtotal if order.payment_method == "cod" and order.payment_status == "unpaid" else 0
     shipment = carrier().book(
         ShipmentRequest(
             reference=f"farm-order-{farm_order.pk}",
@@ -295,6 +296,7 @@ def farm_order_ship(*, farm_order: FarmOrder) -> "FarmOrder":
     )
     FarmOrder.objects.filter(pk=farm_order.pk).update(shipment=shipment)
     farm_order.shipment = shipment
+    cod_cash_rebalance(order=order)
     return farm_order
 
 
@@ -330,6 +332,8 @@ def on_shipment_changed(sender, *, shipment, event, **kwargs) -> None:
     if event.type == "delivered":
         if event.cash_collected:
             _cash_collected(farm_order.order)
+        # Collected less than asked: the rest is asked on the order's next shipment.
+        cod_cash_rebalance(order=Order.objects.get(pk=farm_order.order_id))
         settle_after_commit(farm_order.pk)
     elif event.type == "returned":
         _returned_goods(farm_order)

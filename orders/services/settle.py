@@ -51,3 +51,7 @@ def parts_settle(*, order: Order, left: list[FarmOrder], parts: list[FarmOrder],
         else:
             # A card page already shows the old total: close it; paying again opens one for the new total.
             payment_close(waiting)
+    if live:
+        from .cod import cod_cash_rebalance
+
+        cod_cash_rebalance(order=order)

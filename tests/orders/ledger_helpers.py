@@ -35,7 +35,7 @@ def deliver(buyer, items, *, settle=True) -> FarmOrder:
     services.farm_order_ready(farm_order=part, by=owner)
     part.refresh_from_db()
     shipment_step(shipment=part.shipment, type="picked_up")
-    shipment_step(shipment=part.shipment, type="delivered")
+    shipment_step(shipment=part.shipment, type="delivered", cash_collected=part.shipment.cash_to_collect)
     part.refresh_from_db()
     assert part.status == "delivered"
     if settle:

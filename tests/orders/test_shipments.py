@@ -109,3 +109,64 @@ def test_steps_out_of_order_and_too_much_cash_are_refused(order):
         shipment_step(shipment=shipment, type="delivered", cash_collected=shipment.cash_to_collect + 1)
     shipment.refresh_from_db()
     assert shipment.status == "picked_up" and parts(order)[0].status == "picked_up"
+
+
+def test_a_cash_on_delivery_shipment_is_delivered_only_with_the_cash_recorded(order):
+    from django.core.exceptions import ValidationError
+
+    first, _second = parts(order)
+    ready(first)
+    shipment = parts(order)[0].shipment
+    shipment_step(shipment=shipment, type="picked_up")
+    with pytest.raises(ValidationError) as refused:
+        shipment_step(shipment=shipment, type="delivered")
+    assert "cash_collected" in refused.value.message_dict
+    shipment.refresh_from_db()
+    assert shipment.status == "picked_up"
+
+
+def cash(order):
+    return [Shipment.objects.get(pk=p.shipment_id).cash_to_collect for p in parts(order)]
+
+
+def test_the_delivery_fee_moves_to_a_shipment_still_on_its_way_when_its_part_comes_back(order):
+    first, second = parts(order)
+    ready(first)
+    ready(second)
+    fee = order.delivery_fee
+    assert fee > 0 and cash(order) == [100000 + fee, 100000]
+    shipment = parts(order)[0].shipment
+    shipment_step(shipment=shipment, type="picked_up")
+    shipment_step(shipment=shipment, type="failed_attempt")
+    shipment_step(shipment=shipment, type="in_transit")
+    shipment_step(shipment=shipment, type="failed_attempt")
+    shipment_step(shipment=shipment, type="returned")
+    # The returned shipment keeps its record; the other now collects the fee with its part.
+    assert cash(order) == [100000 + fee, 100000 + fee]
+    other = parts(order)[1].shipment
+    shipment_step(shipment=other, type="picked_up")
+    shipment_step(shipment=other, type="delivered", cash_collected=100000 + fee)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.total) == ("delivered", "paid", 100000 + fee)
+
+
+def test_a_shipment_short_of_cash_leaves_the_rest_to_the_next_one(order):
+    first, second = parts(order)
+    ready(first)
+    ready(second)
+    fee = order.delivery_fee
+    shipment = parts(order)[0].shipment
+    shipment_step(shipment=shipment, type="picked_up")
+    shipment_step(shipment=shipment, type="delivered", cash_collected=100000)  # the fee not paid
+    assert cash(order)[1] == 100000 + fee
+    order.refresh_from_db()
+    assert order.payment_status == "unpaid"
+
+
+def test_cancelling_the_ready_part_that_carried_the_fee_puts_it_on_the_next_booking(order):
+    first, _second = parts(order)
+    ready(first)
+    services.farm_order_transition(farm_order=parts(order)[0], to="cancelled", note="Hàng hỏng")
+    ready(parts(order)[1])
+    order.refresh_from_db()
+    assert Shipment.objects.get(pk=parts(order)[1].shipment_id).cash_to_collect == 100000 + order.delivery_fee
