@@ -24,8 +24,12 @@ def _listings(*, farmer, other: bool, count: int) -> list[Product]:
 
 
 @transaction.atomic
-def demo_orders_load(*, buyer, farmer) -> int:
-    """Place the demo orders once; return how many were placed."""
+def demo_orders_load(*, buyer, farmer, courier=None) -> int:
+    """Place the demo orders once; return how many were placed.
+
+    With a courier: the demo courier works every zone, the accepted order is packed, and
+    today's collection run carries it, so the courier's page has a run to show.
+    """
     if Order.objects.filter(buyer=buyer).exists():
         return 0
     own = _listings(farmer=farmer, other=False, count=2)
@@ -43,4 +47,14 @@ def demo_orders_load(*, buyer, farmer) -> int:
         placed += 1
     part = order.farm_orders.first()
     farm_order_accept(farm_order=part, by=part.farm.owner)
+    if courier is not None:
+        from logistics.models import Zone
+        from logistics.runs import runs_build
+
+        from .services import farm_order_ready
+
+        for zone in Zone.objects.all():
+            zone.couriers.add(courier)
+        farm_order_ready(farm_order=part, by=part.farm.owner)
+        runs_build()
     return placed

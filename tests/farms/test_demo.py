@@ -36,6 +36,7 @@ from farms.models import (
 from farms.selectors import badge_certifications, farm_verification_queue, products_of, products_public
 from farms.units import kg_per_unit, needs_unit_weight
 from marketplace.accounts.models import Role, User
+from marketplace.accounts.phone import normalize_phone
 from marketplace.management.commands.load_demo import DEMO_PASSWORD
 from marketplace.notifications.models import Notification
 from marketplace.text import fold
@@ -271,6 +272,9 @@ def test_the_demo_buyer_has_orders_and_the_demo_farmer_one_to_answer(demo):
     assert set(orders.values_list("payment_method", flat=True)) == {"cod"}
     hung = "+84901000002"
     assert FarmOrder.objects.filter(order__buyer=lan, farm__owner__phone=hung, status="new").exists()
-    assert FarmOrder.objects.filter(order__buyer=lan, status="accepted").exists()
+    packed = FarmOrder.objects.get(order__buyer=lan, status="ready")
+    # The packed part rides today's collection run, given to the demo courier.
+    assert packed.shipment.run is not None
+    assert packed.shipment.run.courier.phone == normalize_phone("0901000004")
     assert "Demo orders placed for the demo buyer: 2" in demo.output
     assert "Demo orders" not in demo.second_output

@@ -76,6 +76,8 @@ class Command(BaseCommand):
             for role, phone, _name in DEMO_ACCOUNTS
             if role in (Role.BUYER, Role.FARMER)
         )
-        placed = demo_orders_load(buyer=buyer, farmer=farmer)
+        courier_phone = next(phone for role, phone, _name in DEMO_ACCOUNTS if role == Role.COURIER)
+        courier = User.objects.get(phone=normalize_phone(courier_phone))
+        placed = demo_orders_load(buyer=buyer, farmer=farmer, courier=courier)
         if placed:
             self.stdout.write(f"Demo orders placed for the demo buyer: {placed}")
