@@ -48,7 +48,8 @@ class FarmAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "name_en", "parent", "position"]
+    list_display = ["name", "name_en", "parent", "position", "processed"]
+    list_filter = ["processed"]
     list_select_related = ["parent"]
     prepopulated_fields = {"slug": ["name_en"]}
 
