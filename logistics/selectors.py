@@ -2,7 +2,7 @@
 
 from django.db.models import Sum
 
-from .models import CashHandover, Run, Shipment
+from .models import CashHandover, Run, Shipment, ShipmentEvent, ShipmentStatus
 
 #: Pickups follow the zone's route, then the household (its name), then the booking.
 PICKUP_ORDER = ("pickup_ward__zone_place__position", "pickup_name", "pickup_address", "pk")
@@ -36,7 +36,16 @@ def shipments_of_courier(user):
 
 
 def courier_cash(user) -> dict[str, int]:
-    """Return what a courier collected in cash, handed in, and still holds."""
-    collected = Shipment.objects.filter(run__courier=user).aggregate(t=Sum("cash_collected"))["t"] or 0
+    """Return what a courier collected in cash, handed in, and still holds.
+
+    Collected is counted from the deliveries the courier recorded, not from whose run the
+    shipment is on now: reassigning a run later does not move cash between couriers.
+    """
+    collected = (
+        ShipmentEvent.objects.filter(by=user, type=ShipmentStatus.DELIVERED).aggregate(
+            t=Sum("cash_collected")
+        )["t"]
+        or 0
+    )
     handed_in = CashHandover.objects.filter(courier=user).aggregate(t=Sum("amount"))["t"] or 0
     return {"collected": collected, "handed_in": handed_in, "holding": collected - handed_in}

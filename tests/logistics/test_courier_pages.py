@@ -247,3 +247,19 @@ def test_the_admin_takes_in_no_more_cash_than_the_courier_holds(shipment, courie
     response = client.post(url, {"courier": courier.pk, "amount": 1, "note": ""})
     assert response.status_code == 200
     assert CashHandover.objects.count() == 1
+
+
+def test_cash_stays_with_the_courier_who_collected_it_when_the_run_is_reassigned(
+    my_run, courier, make_courier, inner
+):
+    from logistics.selectors import courier_cash
+    from logistics.services import shipment_step
+
+    (shipment,) = my_run.shipments.all()
+    shipment_step(shipment=shipment, type="picked_up", by=courier)
+    shipment_step(shipment=shipment, type="delivered", by=courier, cash_collected=shipment.cash_to_collect)
+    other = make_courier(inner, full_name="Chị Tư")
+    my_run.courier = other
+    my_run.save(update_fields=["courier"])
+    assert courier_cash(courier)["holding"] == shipment.cash_to_collect > 0
+    assert courier_cash(other)["holding"] == 0
