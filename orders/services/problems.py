@@ -15,6 +15,7 @@
   (`orders_complete_delivered`, a periodic task; running it twice completes nothing twice).
 """
 
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -200,8 +201,10 @@ def problem_report(
             description=description,
         )
         if cleaned is not None:
+            # Public media: whoever has the URL reads the photo, so its name must not be guessable
+            # (a line's id counts up: problem-1.jpg, problem-2.jpg, ... would open every buyer's).
             problem.photo.save(
-                f"problem-{line.pk}.{cleaned.extension}", ContentFile(cleaned.content), save=False
+                f"problem-{uuid.uuid4().hex}.{cleaned.extension}", ContentFile(cleaned.content), save=False
             )
         try:
             with transaction.atomic():
