@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.storage import private_storage
+
 from .units import Unit
 
 
@@ -226,9 +228,8 @@ class CertificationStatus(models.TextChoices):
 
 
 def _private_storage():
-    from django.core.files.storage import storages
-
-    return storages["private"]
+    # Kept under this name: migration 0001 refers to it.
+    return private_storage()
 
 
 class Certification(models.Model):

@@ -7,6 +7,8 @@ Registered from `orders/admin.py` (Django discovers only that module).
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from farms.forms import WholeNumberField
@@ -80,7 +82,7 @@ class ProblemAdmin(admin.ModelAdmin):
         "kind",
         "quantity",
         "description",
-        "photo",
+        "photo_link",
         "status",
         "refund_amount",
         "answer",
@@ -94,6 +96,14 @@ class ProblemAdmin(admin.ModelAdmin):
             ["decision", "amount", "reply"] if obj is not None and obj.status == ProblemStatus.OPEN else []
         )
         return [*self.readonly_fields, *answering]
+
+    @admin.display(description=_("photo"))
+    def photo_link(self, problem):
+        """The photo is private: staff open it through the checked API view (session signed in)."""
+        if not problem.photo:
+            return "—"
+        url = reverse("problem-photo", args=[problem.pk])
+        return format_html('<a href="{}"><img src="{}" width="160" alt=""></a>', url, url)
 
     @admin.display(description=_("order"), ordering="farm_order__order__number")
     def order_number(self, problem):

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.storage import private_storage
+
 
 class Cart(models.Model):
     """A buyer's cart: an account's (one each), or an anonymous visitor's, keyed by session."""
@@ -454,7 +456,8 @@ class Problem(models.Model):
     kind = models.CharField(_("what is wrong"), max_length=16, choices=ProblemKind.choices)
     quantity = models.DecimalField(_("quantity affected"), max_digits=12, decimal_places=3)
     description = models.TextField(_("description"), blank=True)
-    photo = models.ImageField(_("photo"), upload_to="problems/%Y/%m/", blank=True)
+    # Private: only the buyer, the household and staff may see it (`GET problems/{id}/photo/`).
+    photo = models.ImageField(_("photo"), upload_to="problems/%Y/%m/", blank=True, storage=private_storage)
     status = models.CharField(max_length=16, choices=ProblemStatus.choices, default=ProblemStatus.OPEN)
     refund_amount = models.PositiveBigIntegerField(_("refund (đồng)"), default=0)
     answer = models.TextField(_("answer"), blank=True)

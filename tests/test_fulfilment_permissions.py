@@ -232,6 +232,11 @@ API_READS = [
     row("GET /api/v1/problems/{P2}/",
         B1=404, B2=one("P2"), H1=404, H2=one("P2"), C1=404, C2=404, staff=one("P2"), official=404,
         anon=401),
+    # P1 has the buyer's photo (private storage, served by a checked view); P2 has none.
+    row("GET /api/v1/problems/{P1}/photo/",
+        B1=Ok(), B2=404, H1=Ok(), H2=404, C1=404, C2=404, staff=Ok(), official=404, anon=401),
+    row("GET /api/v1/problems/{P2}/photo/",
+        B1=404, B2=404, H1=404, H2=404, C1=404, C2=404, staff=404, official=404, anon=401),
     row("GET /api/v1/ledger/?month={month}",
         B1=403, B2=403, H1=Ok(fields={"farm.id": "F1"}, has=("{N1}",), lacks=("{N2}",)),
         H2=Ok(fields={"farm.id": "F2"}, has=("{N2}",), lacks=("{N1}",)), C1=403, C2=403,
@@ -551,7 +556,12 @@ def world(make_user) -> World:
     for name, o, part, buyer in (("P1", o1, parts["FO1H1"], "B1"), ("P2", o2, parts["FO2H2"], "B2")):
         first, second = part.lines.order_by("pk")
         reports[name] = problems.problem_report(
-            order=o, line_id=first.pk, by=users[buyer], kind="not_fresh", quantity=Decimal(1)
+            order=o,
+            line_id=first.pk,
+            by=users[buyer],
+            kind="not_fresh",
+            quantity=Decimal(1),
+            photo=jpeg_upload() if name == "P1" else None,  # a private photo: who may fetch it
         )
         reports["L" + name[1]] = second  # a line with no report yet: the buyer may report it
     o3, o4 = order("B1", "H1", "H2"), order("B2", "H1", "H2")
@@ -630,7 +640,8 @@ def _body_problems(cell: Ok, response, world: World, actor: str) -> list[str]:
     is_json = response.get("Content-Type", "").startswith("application/json")
     data = response.json() if is_json else None
     # JSON text as people read it (no \u escapes), so a name is found however the renderer wrote it.
-    text = json.dumps(data, ensure_ascii=False) if is_json else response.content.decode("utf-8")
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    text = json.dumps(data, ensure_ascii=False) if is_json else raw.decode("utf-8", "replace")
     if cell.ids is not None:
         got = {item["id"] for item in data["results"]}
         want = {world.pk(name) for name in cell.ids}
@@ -767,8 +778,8 @@ def test_the_matrix_covers_every_fulfilment_route():
 
 
 def test_nobody_finds_a_problem_photo_by_counting_ids(world):
-    """Problem photos are public media: whoever holds the URL reads the photo. A name made of ids
-    would let anyone walk problem-1.jpg, problem-2.jpg, ... and read every buyer's photos."""
+    """Problem photos are private (served by a checked view), and their file names are not made
+    of ids either: a copy in a backup or a log never lets anyone walk problem-1.jpg, problem-2.jpg."""
     order = Order.objects.get(pk=world.pk("O1"))
     problem = problems.problem_report(
         order=order,

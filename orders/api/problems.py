@@ -3,6 +3,7 @@ refund it or decline. A buyer sees the problems of their own orders, a household
 parts, staff every one; anything else is a 404. The buyer may read but not answer (403).
 """
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 
 from farms.api.serializers import QuantityField
 from marketplace.api import validated
+from marketplace.storage import private_file_response
 
 from ..models import Problem, ProblemKind, ProblemStatus
 from ..selectors import orders_of_buyer
@@ -69,7 +71,7 @@ class ProblemSerializer(serializers.Serializer):
         if not problem.photo:
             return None
         request = self.context.get("request")
-        url = problem.photo.url
+        url = reverse("problem-photo", args=[problem.pk])
         return request.build_absolute_uri(url) if request is not None else url
 
     def get_can_answer(self, problem) -> bool:
@@ -206,6 +208,24 @@ class ProblemDetailView(APIView):
     @extend_schema(responses={200: ProblemSerializer, 404: NOT_FOUND})
     def get(self, request, pk: int):
         return _answer(request, pk)
+
+
+class ProblemPhotoView(APIView):
+    """The buyer's photo of a problem, for those who may see the problem (the file is private)."""
+
+    @extend_schema(
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The cleaned photo."),
+            404: NOT_FOUND,
+        }
+    )
+    def get(self, request, pk: int):
+        problem = problems_visible_to(user=request.user).filter(pk=pk).first()
+        if problem is None or not problem.photo:
+            raise NotFound()
+        return private_file_response(
+            problem.photo, filename=f"problem-{problem.pk}.jpg", content_type="image/jpeg", inline=True
+        )
 
 
 class ProblemResolveView(APIView):

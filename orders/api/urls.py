@@ -21,6 +21,7 @@ urlpatterns = [
     path("orders/<int:pk>/problems/", problems.OrderProblemListView.as_view(), name="order-problems"),
     path("problems/", problems.ProblemListView.as_view(), name="problems"),
     path("problems/<int:pk>/", problems.ProblemDetailView.as_view(), name="problem"),
+    path("problems/<int:pk>/photo/", problems.ProblemPhotoView.as_view(), name="problem-photo"),
     path("problems/<int:pk>/resolve/", problems.ProblemResolveView.as_view(), name="problem-resolve"),
     path("problems/<int:pk>/decline/", problems.ProblemDeclineView.as_view(), name="problem-decline"),
     path("ledger/", ledger.LedgerView.as_view(), name="ledger"),

@@ -201,8 +201,7 @@ def problem_report(
             description=description,
         )
         if cleaned is not None:
-            # Public media: whoever has the URL reads the photo, so its name must not be guessable
-            # (a line's id counts up: problem-1.jpg, problem-2.jpg, ... would open every buyer's).
+            # Private storage, served only through a checked view; the name is not guessable either.
             problem.photo.save(
                 f"problem-{uuid.uuid4().hex}.{cleaned.extension}", ContentFile(cleaned.content), save=False
             )

@@ -418,7 +418,15 @@ def test_api_report_with_a_photo_then_answers_by_who_may(order, api_as, make_use
         "open",
         False,
     )
-    assert body["photo"].startswith("http://testserver/media/problems/")
+    # The photo is private: a URL of the checked view, never of public media.
+    assert body["photo"] == f"http://testserver/api/v1/problems/{body['id']}/photo/"
+    photo = api_as(order.buyer).get(body["photo"])
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    assert photo["Cache-Control"] == "private, no-store"
+    assert b"".join(photo.streaming_content)[:2] == b"\xff\xd8"  # a cleaned JPEG
+    assert api_as(part.farm.owner).get(body["photo"]).status_code == 200
+    assert api_as(make_user(Role.BUYER)).get(body["photo"]).status_code == 404
+    assert api_as(make_user(Role.FARMER)).get(body["photo"]).status_code == 404
     assert body["order_number"] == order.number and body["farm"]["name"] == part.farm.name
     pk = body["id"]
     # JSON without a photo; a second report on the same line is a 409.
