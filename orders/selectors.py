@@ -350,6 +350,11 @@ def ledger_farm_for(*, user, farm_id: int | None = None) -> Farm | None:
     return farm
 
 
+#: Statements exist for these years: enough for the books, and far from datetime's limits
+#: (year 1 cannot be moved to UTC, year 9999 has no "month after").
+STATEMENT_YEARS = range(2000, 3000)
+
+
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     """Return the first moment of the month in Cần Thơ and of the month after."""
     zone = ZoneInfo(settings.TIME_ZONE)

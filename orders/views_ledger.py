@@ -45,9 +45,9 @@ def _months_page(request, farm, *, staff: bool):
 
 
 class MonthConverter:
-    """`2026-11` in a URL: a year and a month from 01 to 12 (anything else is not found)."""
+    """`2026-11` in a URL: a year from 2000 to 2999 and a month from 01 to 12 (else not found)."""
 
-    regex = "[0-9]{4}-(?:0[1-9]|1[0-2])"
+    regex = "2[0-9]{3}-(?:0[1-9]|1[0-2])"  # STATEMENT_YEARS
 
     def to_python(self, value: str) -> str:
         return value

@@ -22,7 +22,7 @@ from marketplace.accounts.permissions import role_permission
 from marketplace.api import validated
 
 from ..models import LedgerKind
-from ..selectors import ledger_farm_for, ledger_statement
+from ..selectors import STATEMENT_YEARS, ledger_farm_for, ledger_statement
 from ..services.ledger import farm_balance, payout_record
 
 
@@ -111,7 +111,12 @@ def _month(value: str | None) -> tuple[int, int]:
         return today.year, today.month
     year, _dash, month = value.partition("-")
     if not (
-        len(year) == 4 and year.isdigit() and len(month) == 2 and month.isdigit() and 1 <= int(month) <= 12
+        len(year) == 4
+        and year.isdigit()
+        and int(year) in STATEMENT_YEARS
+        and len(month) == 2
+        and month.isdigit()
+        and 1 <= int(month) <= 12
     ):
         raise ValidationError({"month": [_("Enter a month as YYYY-MM, for example 2026-11.")]})
     return int(year), int(month)

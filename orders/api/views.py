@@ -240,7 +240,7 @@ class HouseholdOrderListView(generics.ListAPIView):
             qs = qs.filter(status=wanted)
         order = self.request.query_params.get("order")
         if order:
-            if not (order.isascii() and order.isdigit()):
+            if not (order.isascii() and order.isdigit() and len(order) <= 18):  # fits a 64-bit id
                 raise ValidationError({"order": [_("Enter an order id.")]})
             qs = qs.filter(order_id=int(order))
         return qs

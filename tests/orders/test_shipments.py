@@ -170,3 +170,11 @@ def test_cancelling_the_ready_part_that_carried_the_fee_puts_it_on_the_next_book
     ready(parts(order)[1])
     order.refresh_from_db()
     assert Shipment.objects.get(pk=parts(order)[1].shipment_id).cash_to_collect == 100000 + order.delivery_fee
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "99999999999999999999999"])
+def test_the_households_order_filter_refuses_what_is_not_an_id(order, api_as, value):
+    owner = parts(order)[0].farm.owner
+    answer = api_as(owner).get("/api/v1/farm-orders/", {"order": value})
+    assert answer.status_code == 400 and list(answer.json()) == ["order"]
+    assert api_as(owner).get("/api/v1/farm-orders/", {"order": order.pk}).json()["count"] == 1

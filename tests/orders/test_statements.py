@@ -344,3 +344,12 @@ def test_typed_text_in_the_csv_is_never_a_formula(buyer, farm, staff, client):
     text = client.get(f"/farmer/statements/{month}/", {"format": "csv"}).content.decode("utf-8")
     payout_row = next(row for row in csv.reader(io.StringIO(text[1:])) if row[6] == "-1000")
     assert payout_row[7:] == ["'=HYPERLINK(1)", "'+84 912"]
+
+
+@pytest.mark.parametrize("month", ["0000-01", "0001-01", "1999-12", "3000-01", "9999-12"])
+def test_a_month_out_of_the_books_range_is_a_field_error_or_not_found(month, farm, api_as, client):
+    answer = api_as(farm.owner).get(LEDGER, {"month": month})
+    assert answer.status_code == 400 and list(answer.json()) == ["month"]
+    client.force_login(farm.owner)
+    assert client.get(f"/farmer/statements/{month}/").status_code == 404
+    assert client.get(f"/farmer/statements/{month}/?format=csv").status_code == 404
