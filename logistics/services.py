@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from marketplace.errors import Conflict
 
-from .hooks import shipment_changed
+from .hooks import shipment_changed, shipment_step_starting
 from .models import Shipment, ShipmentEvent
 from .models import ShipmentStatus as S
 
@@ -38,6 +38,7 @@ def shipment_step(
     After a second failed attempt the only way on is back to the sender. Cash is recorded on
     a delivery (cash on delivery), never more than there was to collect.
     """
+    shipment_step_starting.send(sender=Shipment, shipment=shipment)
     locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
     if type not in steps_allowed(locked):
         raise Conflict(

@@ -117,7 +117,8 @@ OPEN_SHIPMENT_STATUSES = ("booked", "picked_up", "in_transit", "failed_attempt")
 
 def cod_cash_rebalance(*, order: Order) -> None:
     """Set what each open shipment of a cash-on-delivery order collects: its part's amount, and
-    the delivery fee (or whatever the order still owes beyond its parts) on the first open one.
+    the delivery fee (or whatever the order still owes beyond its parts) on one of them — the
+    one that already carries it while it is on its way, else the first.
 
     Call after a shipment is booked, a part leaves the order, or cash is collected: the fee then
     travels with a shipment that will still reach the buyer, so returning or cancelling the part
@@ -143,6 +144,8 @@ def cod_cash_rebalance(*, order: Order) -> None:
         for part in still_to_deliver
         if part.shipment_id and part.shipment.status in OPEN_SHIPMENT_STATUSES
     ]
+    # The fee stays on the shipment that already carries it while that one is on its way.
+    open_parts.sort(key=lambda part: part.shipment.cash_to_collect <= part.subtotal)
     for position, part in enumerate(open_parts):
         wanted = part.subtotal + (beyond_parts if position == 0 else 0)
         if part.shipment.cash_to_collect != wanted:

@@ -309,6 +309,15 @@ SHIPMENT_STEPS = {
 }
 
 
+def on_shipment_step_starting(sender, *, shipment, **kwargs) -> None:
+    """Lock the order a shipment carries a part of, before logistics locks the shipment.
+
+    Every path that touches an order's shipments (ready, cancel, the cash rebalance) holds the
+    order's row first; a courier's step must take the same order or the two can deadlock.
+    """
+    list(Order.objects.select_for_update(of=("self",)).filter(farm_orders__shipment=shipment).values_list("pk"))
+
+
 def on_shipment_changed(sender, *, shipment, event, **kwargs) -> None:
     """Move the part a shipment carries by #5's state machine, and tell the buyer of the step.
 
