@@ -49,6 +49,10 @@ app.conf.beat_schedule = {
         "task": "farms.expire_certifications",
         "schedule": crontab(hour=0, minute=20),
     },
+    "settle-missed-farm-orders": {
+        "task": "orders.settle_missed_farm_orders",
+        "schedule": crontab(minute="7-59/15"),
+    },
     "complete-delivered-orders": {
         "task": "orders.complete_delivered_orders",
         "schedule": crontab(minute="*/15"),

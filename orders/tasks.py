@@ -107,6 +107,14 @@ def settle_farm_order(farm_order_id: int) -> int | None:
     return None if entry is None else entry.pk
 
 
+@shared_task(name="orders.settle_missed_farm_orders", **FULFILMENT_STEP)
+def settle_missed_farm_orders() -> int:
+    """Book delivered parts that have no sale entry yet (every 15 minutes; safe to run twice)."""
+    from .services.ledger import farm_orders_settle_missed
+
+    return farm_orders_settle_missed()
+
+
 def settle_after_commit(farm_order_id: int) -> None:
     """Enqueue the settlement of a delivered part once the delivery is committed."""
 

@@ -177,3 +177,18 @@ def payout_record(
         note=(note or "").strip()[:NOTE_MAX_LENGTH],
         by=by,
     )
+
+
+def farm_orders_settle_missed(*, limit: int = 500) -> int:
+    """Book the delivered parts whose settlement task never ran (broker down at the commit, retries
+    spent); return how many were booked. The periodic safety net behind `settle_farm_order`."""
+    missed = (
+        FarmOrder.objects.filter(status=FarmOrderStatus.DELIVERED)
+        .exclude(ledger__kind=LedgerKind.SALE)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    booked = 0
+    for pk in list(missed):
+        booked += farm_order_settle(farm_order=FarmOrder(pk=pk)) is not None
+    return booked

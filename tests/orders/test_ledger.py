@@ -117,6 +117,21 @@ def test_settling_twice_books_once(buyer, farm):
     assert farm_balance(farm) == 19000
 
 
+def test_the_sweep_books_a_delivered_part_whose_task_never_ran(buyer, farm):
+    from orders.tasks import settle_missed_farm_orders
+
+    # Delivered outside captured commits: the settlement task was never enqueued (a broker outage).
+    part = deliver(buyer, [(listing(farm, price=20000), 1)], settle=False)
+    other = deliver(buyer, [(listing(farm, price=30000), 1)])  # settled by its task already
+    assert not LedgerEntry.objects.filter(farm_order=part).exists()
+    assert settle_missed_farm_orders.delay().get() == 1
+    assert list(LedgerEntry.objects.filter(farm_order=part).values_list("key", "net")) == [
+        (f"sale:{part.pk}", 19000)
+    ]
+    assert settle_missed_farm_orders.delay().get() == 0  # twice: nothing more
+    assert LedgerEntry.objects.filter(farm_order=other).count() == 1
+
+
 def test_a_part_not_delivered_books_nothing(buyer, farm):
     order = place(buyer, [(listing(farm, price=20000), 1)])
     part = order.farm_orders.get()
