@@ -50,6 +50,10 @@ class Carrier:
         """Change what the courier collects on a shipment not yet delivered."""
         raise NotImplementedError
 
+    def forget_recipients(self, references: list[str]) -> int:
+        """Blank the drop-off contacts (name, phone, address) of these bookings; return how many."""
+        raise NotImplementedError
+
 
 class OwnCouriers(Carrier):
     """The marketplace's couriers: a booked shipment waits for a collection run."""
@@ -99,6 +103,11 @@ class OwnCouriers(Carrier):
             ],
         ).update(cash_to_collect=amount)
         shipment.cash_to_collect = amount
+
+    def forget_recipients(self, references: list[str]) -> int:
+        return Shipment.objects.filter(reference__in=list(references)).update(
+            dropoff_name="", dropoff_phone="", dropoff_address=""
+        )
 
 
 @cache

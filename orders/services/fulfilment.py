@@ -102,7 +102,14 @@ def farm_order_accept(*, farm_order: FarmOrder, by) -> FarmOrder:
 
 
 def orders_anonymise_for_user(*, user, **_signal_kwargs) -> int:
-    """Strip a deleted account's delivery contacts from its orders; amounts and wards stay for the books."""
+    """Strip a deleted account's delivery contacts from its orders and from the carrier's copies
+    on their shipments (couriers' runs, sheets and CSVs); amounts and wards stay for the books."""
+    from logistics.carriers import carrier
+
+    parts = FarmOrder.objects.filter(order__buyer=user, shipment__isnull=False).values_list("pk", flat=True)
+    references = [shipment_reference(pk) for pk in parts]
+    if references:
+        carrier().forget_recipients(references)
     return Order.objects.filter(buyer=user).update(
         delivery_name="", delivery_phone="", delivery_address="", note=""
     )
@@ -263,6 +270,11 @@ def _weight_kg(lines) -> Decimal:
     )
 
 
+def shipment_reference(farm_order_id: int) -> str:
+    """The booking's reference for a household's part: booking it twice books once."""
+    return f"farm-order-{farm_order_id}"
+
+
 def farm_order_ship(*, farm_order: FarmOrder) -> "FarmOrder":
     """Book the carrier for a ready part (once: the part's id is the booking's reference).
 
@@ -281,7 +293,7 @@ def farm_order_ship(*, farm_order: FarmOrder) -> "FarmOrder":
     cash = farm_order.subtotal if order.payment_method == "cod" and order.payment_status == "unpaid" else 0
     shipment = carrier().book(
         ShipmentRequest(
-            reference=f"farm-order-{farm_order.pk}",
+            reference=shipment_reference(farm_order.pk),
             pickup=Stop(ward_code=farm.ward_id, address=farm.address, name=farm.name, phone=farm.phone),
             dropoff=Stop(
                 ward_code=order.delivery_ward_id,

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from farms.models import Product
+from logistics.models import Shipment
 from marketplace.accounts.models import Role
 from marketplace.errors import Conflict
 from marketplace.notifications.models import Notification
@@ -219,6 +220,9 @@ def test_deleting_an_account_strips_delivery_contacts_and_export_lists_orders(bu
 
     (product,) = listings(make_user)
     order = place(buyer, [(product, 2)], note="Gọi trước 0912 345 678")
+    part = order.farm_orders.get()
+    services.farm_order_accept(farm_order=part, by=part.farm.owner)
+    services.farm_order_ready(farm_order=part, by=part.farm.owner)  # the carrier has a copy of the contact
     exported = api_as(buyer).get("/api/v1/me/export/").json()["orders"]
     assert [(o["number"], o["delivery"]["phone"]) for o in exported] == [(order.number, "+84912345678")]
     assert exported[0]["households"][0]["lines"][0]["quantity"] == "2.000"
@@ -226,6 +230,9 @@ def test_deleting_an_account_strips_delivery_contacts_and_export_lists_orders(bu
     order.refresh_from_db()
     assert (order.delivery_name, order.delivery_phone, order.delivery_address, order.note) == ("", "", "", "")
     assert order.total > 0 and order.delivery_ward_id
+    shipment = Shipment.objects.get(reference=f"farm-order-{part.pk}")
+    assert (shipment.dropoff_name, shipment.dropoff_phone, shipment.dropoff_address) == ("", "", "")
+    assert shipment.dropoff_ward_id == order.delivery_ward_id  # the ward stays for the run's route
 
 
 # --- Every path that stops a part settles it the same way ------------------------------------
