@@ -29,6 +29,25 @@ def steps_allowed(shipment: Shipment) -> frozenset[str]:
     return STEPS.get(shipment.status, frozenset())
 
 
+def _check_cash_recorded(shipment: Shipment, cash_collected: int | None, note: str) -> None:
+    """On a cash-on-delivery drop-off the cash must be recorded, and any shortfall explained."""
+    from django.core.exceptions import ValidationError
+
+    if cash_collected is None:
+        raise ValidationError(
+            {
+                "cash_collected": [
+                    _("Record the cash collected: there was %(amount)s đồng to collect.")
+                    % {"amount": shipment.cash_to_collect}
+                ]
+            }
+        )
+    if cash_collected < shipment.cash_to_collect and not (note or "").strip():
+        raise ValidationError(
+            {"note": [_("Less cash than there was to collect: say why in the note (staff will see it).")]}
+        )
+
+
 @transaction.atomic
 def shipment_step(
     *, shipment: Shipment, type: str, by=None, cash_collected: int | None = None, note: str = ""
@@ -48,17 +67,8 @@ def shipment_step(
             status=locked.status,
             to=type,
         )
-    if type == S.DELIVERED and locked.cash_to_collect and cash_collected is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError(
-            {
-                "cash_collected": [
-                    _("Record the cash collected: there was %(amount)s đồng to collect.")
-                    % {"amount": locked.cash_to_collect}
-                ]
-            }
-        )
+    if type == S.DELIVERED and locked.cash_to_collect:
+        _check_cash_recorded(locked, cash_collected, note)
     if cash_collected is not None and (
         type != S.DELIVERED or not 0 <= cash_collected <= locked.cash_to_collect
     ):

@@ -4,6 +4,7 @@ import csv
 from datetime import date
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -138,9 +139,18 @@ def shipment_step_page(request, pk: int):
         messages.error(request, _("That step does not follow the shipment's state; the page is refreshed."))
         return redirect("logistics:run", pk=shipment.run_id)
     try:
-        shipment_step(shipment=shipment, type=step, by=request.user, cash_collected=cash)
+        shipment_step(
+            shipment=shipment,
+            type=step,
+            by=request.user,
+            cash_collected=cash,
+            note=request.POST.get("note", "")[:300],
+        )
     except Conflict as exc:
         messages.error(request, str(exc.message))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
     else:
         messages.success(request, _("Recorded: %(step)s.") % {"step": ShipmentStatus(step).label})
     return redirect(reverse("logistics:run", args=[shipment.run_id]) + f"#s{shipment.pk}")

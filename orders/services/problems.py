@@ -37,6 +37,8 @@ from ..models import (
     Order,
     OrderLine,
     OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
     Problem,
     ProblemKind,
     ProblemStatus,
@@ -344,7 +346,8 @@ def problems_refund_due(*, order: Order) -> int:
 
 
 def orders_complete_delivered(*, now=None) -> int:
-    """Complete delivered orders whose every part is past its report window with no open problem.
+    """Complete delivered orders whose every part is past its report window with no open problem,
+    and which are paid (a cash-on-delivery order short of cash stays delivered for staff).
 
     Return how many were completed now. Safe to run twice: an order is checked again under its
     lock, and a completed one is no longer `delivered`.
@@ -361,6 +364,8 @@ def orders_complete_delivered(*, now=None) -> int:
         Order.objects.filter(status=OrderStatus.DELIVERED)
         .exclude(Exists(recent))
         .exclude(Exists(waiting))
+        # Cash on delivery not collected in full (a courier recorded less): staff look first.
+        .exclude(payment_method=PaymentMethod.COD, payment_status=PaymentStatus.UNPAID)
         .order_by("pk")
     )
     completed = 0

@@ -263,3 +263,20 @@ def test_cash_stays_with_the_courier_who_collected_it_when_the_run_is_reassigned
     my_run.save(update_fields=["courier"])
     assert courier_cash(courier)["holding"] == shipment.cash_to_collect > 0
     assert courier_cash(other)["holding"] == 0
+
+
+def test_less_cash_than_owed_needs_a_note_on_the_page(shipment, courier, browser):
+    shipment_step(shipment=shipment, type="picked_up", by=courier)
+    short = shipment.cash_to_collect - 20000
+    response = browser.post(step_url(shipment), {"type": "delivered", "cash_collected": str(short)})
+    assert messages_of(response) == [
+        vi("Less cash than there was to collect: say why in the note (staff will see it).")
+    ]
+    shipment.refresh_from_db()
+    assert shipment.status == "picked_up"
+    browser.post(
+        step_url(shipment), {"type": "delivered", "cash_collected": str(short), "note": "Khách thiếu 20.000"}
+    )
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.cash_collected) == ("delivered", short)
+    assert shipment.events.get(type="delivered").note == "Khách thiếu 20.000"

@@ -102,3 +102,36 @@ def test_the_periodic_task_completes_and_is_scheduled(buyer, make_user, delivere
     with time_machine.travel(late, tick=False), pytest.raises(Conflict) as refused:
         report(order, lines_of(order)[0])
     assert refused.value.code == "report_window_closed"
+
+
+def test_a_cash_order_short_of_cash_stays_delivered_for_staff(buyer, make_user, delivered_at):
+    from logistics.services import shipment_step
+    from orders import services
+
+    order = place_accepted(buyer, make_user)
+    part = order.farm_orders.get()
+    services.farm_order_ready(farm_order=part, by=part.farm.owner)
+    shipment = type(part).objects.get(pk=part.pk).shipment
+    with time_machine.travel(delivered_at, tick=False):
+        shipment_step(shipment=shipment, type="picked_up")
+        shipment_step(
+            shipment=shipment,
+            type="delivered",
+            cash_collected=shipment.cash_to_collect - 1000,
+            note="Khách thiếu 1.000",
+        )
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("delivered", "unpaid")
+    assert orders_complete_delivered(now=delivered_at + timedelta(hours=HOURS + 1)) == 0
+    assert status_of(order) == "delivered"
+
+
+def place_accepted(buyer, make_user):
+    from orders import services
+    from tests.orders.factories import listings, place
+
+    (product,) = listings(make_user, price=50000, stock="10")
+    order = place(buyer, [(product, 2)])
+    part = order.farm_orders.get()
+    services.farm_order_accept(farm_order=part, by=part.farm.owner)
+    return order

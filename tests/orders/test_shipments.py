@@ -157,7 +157,12 @@ def test_a_shipment_short_of_cash_leaves_the_rest_to_the_next_one(order):
     fee = order.delivery_fee
     shipment = parts(order)[0].shipment
     shipment_step(shipment=shipment, type="picked_up")
-    shipment_step(shipment=shipment, type="delivered", cash_collected=100000)  # the fee not paid
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as unexplained:
+        shipment_step(shipment=shipment, type="delivered", cash_collected=100000)
+    assert list(unexplained.value.message_dict) == ["note"]
+    shipment_step(shipment=shipment, type="delivered", cash_collected=100000, note="Khách chưa trả phí ship")
     assert cash(order)[1] == 100000 + fee
     order.refresh_from_db()
     assert order.payment_status == "unpaid"
