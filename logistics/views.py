@@ -1,12 +1,11 @@
 """Couriers' pages: today's runs, a run's stops with one tap per step, a printable sheet, a CSV."""
 
-import csv
 from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from marketplace.accounts.decorators import role_required
 from marketplace.accounts.models import Role
 from marketplace.errors import Conflict
+from marketplace.spreadsheets import csv_download, text_cell
 
 from .models import Run, ShipmentStatus
 from .runs import run_claim, runs_to_claim, runs_visible_to
@@ -82,12 +82,21 @@ def run_print(request, pk: int):
     run = _own_run(request, pk)
     pickups, dropoffs = run_stops(run)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="run-{run.date}-{run.pk}.csv"'
-        response.write("\ufeff")  # Excel opens UTF-8 with a byte-order mark
-        writer = csv.writer(response)
-        writer.writerow(["stop", "order", "reference", "ward", "address", "name", "phone", "kg", "cash"])
-        for kind, side, stops in (("pickup", "pickup", pickups), ("dropoff", "dropoff", dropoffs)):
+        response, writer = csv_download(f"run-{run.date}-{run.pk}.csv")
+        writer.writerow(
+            [
+                _("Stop"),
+                "#",
+                _("Reference"),
+                _("Ward"),
+                _("Address"),
+                _("Name"),
+                _("Phone"),
+                "kg",
+                _("Cash to collect"),
+            ]
+        )
+        for kind, side, stops in ((_("Pickup"), "pickup", pickups), (_("Delivery"), "dropoff", dropoffs)):
             for n, shipment in enumerate(stops, 1):
                 writer.writerow(
                     [
@@ -95,9 +104,9 @@ def run_print(request, pk: int):
                         n,
                         shipment.reference,
                         getattr(shipment, f"{side}_ward").name,
-                        getattr(shipment, f"{side}_address"),
-                        getattr(shipment, f"{side}_name"),
-                        getattr(shipment, f"{side}_phone"),
+                        text_cell(getattr(shipment, f"{side}_address")),
+                        text_cell(getattr(shipment, f"{side}_name")),
+                        getattr(shipment, f"{side}_phone"),  # normalised +84…, never typed text
                         shipment.weight_kg,
                         shipment.cash_to_collect if side == "dropoff" else "",
                     ]

@@ -5,7 +5,6 @@ A household reads its own ledger under /farmer/statements/; staff read any house
 page never confirms that a household exists; a visitor who is not signed in logs in first.
 """
 
-import csv
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.accounts.models import Role
+from marketplace.spreadsheets import csv_download, text_cell
 
 from .selectors import LedgerStatement, ledger_farm_for, ledger_months, ledger_statement
 
@@ -84,18 +84,9 @@ def _statement_page(request, farm, month: str, *, staff: bool):
     return render(request, "orders/statement.html", context)
 
 
-def _text_cell(text: str) -> str:
-    """Keep typed text from being read as a formula by a spreadsheet program."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _statement_csv(statement: LedgerStatement) -> HttpResponse:
     """The statement as CSV: money in whole đồng, dates YYYY-MM-DD in Cần Thơ time."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"sao-ke-{statement.farm.pk}-{statement.month_label}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # spreadsheet programs then read the Vietnamese letters as UTF-8
-    writer = csv.writer(response)
+    response, writer = csv_download(f"sao-ke-{statement.farm.pk}-{statement.month_label}.csv")
     writer.writerow(
         [
             _("Date"),
@@ -120,8 +111,8 @@ def _statement_csv(statement: LedgerStatement) -> HttpResponse:
                 entry.commission,
                 entry.tax,
                 entry.net,
-                _text_cell(entry.reference),
-                _text_cell(entry.note),
+                text_cell(entry.reference),
+                text_cell(entry.note),
             ]
         )
     totals = statement.totals

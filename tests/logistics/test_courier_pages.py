@@ -201,10 +201,11 @@ def test_the_printed_sheet_and_its_csv(ship, browser):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     farm = shipment.pickup_name
     assert rows == [
-        ["stop", "order", "reference", "ward", "address", "name", "phone", "kg", "cash"],
-        ["pickup", "1", shipment.reference, shipment.pickup_ward.name, "Ấp Nhơn Lộc 1", farm,
+        [vi("Stop"), "#", vi("Reference"), vi("Ward"), vi("Address"), vi("Name"), vi("Phone"), "kg",
+         vi("Cash to collect")],
+        [vi("Pickup"), "1", shipment.reference, shipment.pickup_ward.name, "Ấp Nhơn Lộc 1", farm,
          shipment.pickup_phone, "2.000", ""],
-        ["dropoff", "1", shipment.reference, shipment.dropoff_ward.name, "5 Nguyễn Trãi", "Chị Lan",
+        [vi("Delivery"), "1", shipment.reference, shipment.dropoff_ward.name, "5 Nguyễn Trãi", "Chị Lan",
          "+84912345678", "2.000", str(shipment.cash_to_collect)],
     ]  # fmt: skip
 
@@ -280,3 +281,11 @@ def test_less_cash_than_owed_needs_a_note_on_the_page(shipment, courier, browser
     shipment.refresh_from_db()
     assert (shipment.status, shipment.cash_collected) == ("delivered", short)
     assert shipment.events.get(type="delivered").note == "Khách thiếu 20.000"
+
+
+def test_typed_text_in_the_run_csv_is_never_a_formula(ship, browser):
+    run, _shipment = one_run(ship, farm="Hộ Bảy", address="=HYPERLINK(\"http://x\";\"bấm\")")
+    response = browser.get(reverse("logistics:run_print", args=[run.pk]) + "?format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[2][4] == "'=HYPERLINK(\"http://x\";\"bấm\")"
+    assert not any(cell.startswith("=") for row in rows for cell in row)
