@@ -15,6 +15,7 @@ from django.db.models.functions import TruncMonth
 
 from farms.models import Farm, ImageStatus, ProductImage
 from farms.selectors import products_public
+from logistics.models import ShipmentEvent
 from marketplace.accounts.models import Role
 
 from .models import Cart, CartLine, FarmOrder, LedgerEntry, Order, OrderLine, Payment, Problem, StatusChange
@@ -261,6 +262,8 @@ def _order_detail_qs(qs: QuerySet[Order]) -> QuerySet[Order]:
                 Prefetch("lines", queryset=lines),
                 # Reports after delivery (issue #7): newest first, on the order page and in the API.
                 Prefetch("problems", queryset=Problem.objects.order_by("-created_at", "-pk")),
+                # The carrier's steps, shown to the buyer on the order's timeline (issue #7).
+                Prefetch("shipment__events", queryset=ShipmentEvent.objects.order_by("at", "pk")),
             ),
         ),
         Prefetch("status_changes", queryset=StatusChange.objects.order_by("at", "pk")),

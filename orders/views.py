@@ -4,6 +4,7 @@ Pages call the same services as the API; a refusal (409) is explained on the pag
 """
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib import messages
@@ -139,6 +140,15 @@ def order_detail(request, number: str):
     parts = list(order.farm_orders.all())
     farms = {fo.pk: fo.farm for fo in parts}
     timeline = [(change, farms.get(change.farm_order_id)) for change in order.status_changes.all()]
+    # "On the way" moves no status, yet the buyer wants to see it (issue #7): the carrier's steps.
+    timeline += [
+        (SimpleNamespace(at=event.at, to_status=str(event.get_type_display()), note=""), fo.farm)
+        for fo in parts
+        if fo.shipment is not None
+        for event in fo.shipment.events.all()
+        if event.type == "in_transit"
+    ]
+    timeline.sort(key=lambda entry: entry[0].at)
     payment = next(iter(order.payments.all()), None)
     qr = None
     if payment is not None and payment.method == "vietqr" and payment.status == "pending":

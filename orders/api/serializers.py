@@ -251,7 +251,18 @@ class FarmOrderSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_shipment(self, farm_order) -> dict | None:
-        return shipment_brief(farm_order)
+        """The shipment with its `steps` [{type, label, at}], oldest first: the buyer's tracking."""
+        brief = shipment_brief(farm_order)
+        if brief is not None:
+            brief["steps"] = [
+                {
+                    "type": event.type,
+                    "label": event.get_type_display(),
+                    "at": serializers.DateTimeField().to_representation(event.at),
+                }
+                for event in farm_order.shipment.events.all()
+            ]
+        return brief
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_report_until(self, farm_order):

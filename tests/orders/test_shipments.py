@@ -183,3 +183,20 @@ def test_the_households_order_filter_refuses_what_is_not_an_id(order, api_as, va
     answer = api_as(owner).get("/api/v1/farm-orders/", {"order": value})
     assert answer.status_code == 400 and list(answer.json()) == ["order"]
     assert api_as(owner).get("/api/v1/farm-orders/", {"order": order.pk}).json()["count"] == 1
+
+
+def test_the_buyer_sees_each_step_of_the_shipment_on_the_order(order, buyer, api_as, client):
+    first, _second = parts(order)
+    ready(first)
+    shipment = parts(order)[0].shipment
+    shipment_step(shipment=shipment, type="picked_up")
+    shipment_step(shipment=shipment, type="in_transit")  # moves no status: only the carrier says it
+    data = api_as(buyer).get(f"/api/v1/orders/{order.pk}/").json()
+    steps = data["farm_orders"][0]["shipment"]["steps"]
+    assert [step["type"] for step in steps] == ["picked_up", "in_transit"]
+    assert all(step["at"] for step in steps)
+    assert data["farm_orders"][1]["shipment"] is None
+    client.force_login(buyer)
+    page = client.get(f"/don-hang/{order.number}/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    timeline = page[page.index('id="timeline-title"') :]
+    assert f"{first.farm.name}: Đang giao" in timeline, timeline[:800]
