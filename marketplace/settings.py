@@ -6,6 +6,7 @@ HSTS, media left to the proxy); anything else is a local profile that runs with
 nothing but Python: SQLite and a Celery broker on the filesystem.
 """
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -238,8 +239,22 @@ PROBLEM_REPORT_HOURS = env.int("PROBLEM_REPORT_HOURS", default=48)
 # Settlement: the platform's commission on a household's delivered sales, and the tax withheld on
 # processed goods (a household's own unprocessed produce is exempt), in percent; both rounded
 # half-up to the đồng per household order.
-COMMISSION_PERCENT = env.str("COMMISSION_PERCENT", default="5")
-TAX_WITHHELD_PERCENT = env.str("TAX_WITHHELD_PERCENT", default="1.5")
+
+
+def _percent(name: str, default: str) -> Decimal:
+    """A rate in percent from the environment, checked once at start (not at the first settlement)."""
+    raw = env.str(name, default=default)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name} must be a percentage such as 5 or 1.5, not {raw!r}") from None
+    if not (value.is_finite() and 0 <= value < 100):
+        raise ImproperlyConfigured(f"{name} must be from 0 to below 100, not {raw!r}")
+    return value
+
+
+COMMISSION_PERCENT = _percent("COMMISSION_PERCENT", "5")
+TAX_WITHHELD_PERCENT = _percent("TAX_WITHHELD_PERCENT", "1.5")
 # How far ahead a buyer may ask for delivery.
 DELIVERY_DATE_MAX_DAYS = env.int("DELIVERY_DATE_MAX_DAYS", default=14)
 # Payment providers by method (DESIGN.md house rule 7); issue #6 adds card and bank transfer.

@@ -67,3 +67,21 @@ def test_production_refuses_to_start_without_a_cccd_hash_key(tmp_path):
     )
     assert result.returncode != 0
     assert "CCCD_HASH_KEY" in result.stderr
+
+
+def test_a_rate_that_is_not_a_percentage_stops_the_start_with_its_name(tmp_path):
+    for name, value in (
+        ("COMMISSION_PERCENT", "5%"),
+        ("TAX_WITHHELD_PERCENT", "120"),
+        ("COMMISSION_PERCENT", "nan"),
+    ):
+        result = run_manage(
+            tmp_path,
+            "check",
+            DJANGO_ENV="development",
+            **{name: value},
+        )
+        assert result.returncode != 0
+        assert "ImproperlyConfigured" in result.stderr and name in result.stderr, result.stderr[-500:]
+    fine = run_manage(tmp_path, "check", DJANGO_ENV="development", COMMISSION_PERCENT="7.5")
+    assert fine.returncode == 0, fine.stderr[-500:]
