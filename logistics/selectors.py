@@ -20,9 +20,23 @@ def run_shipments(run: Run):
 
 
 def run_stops(run: Run) -> tuple[list[Shipment], list[Shipment]]:
-    """Return a run's pickups and drop-offs, each in route order (two queries)."""
+    """Return a run's pickups and drop-offs, each in route order (two queries).
+
+    A shipment carried over from an earlier day's run (its first delivery failed) is only a
+    drop-off: the courier already has the goods.
+    """
+    from datetime import datetime, time
+
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    run_start = timezone.make_aware(datetime.combine(run.date, time.min))
+    picked_before = ShipmentEvent.objects.filter(
+        shipment=OuterRef("pk"), type=ShipmentStatus.PICKED_UP, at__lt=run_start
+    )
     shipments = run_shipments(run)
-    return list(shipments.order_by(*PICKUP_ORDER)), list(shipments.order_by(*DROPOFF_ORDER))
+    pickups = shipments.exclude(Exists(picked_before)).order_by(*PICKUP_ORDER)
+    return list(pickups), list(shipments.order_by(*DROPOFF_ORDER))
 
 
 def shipments_of_courier(user):

@@ -358,7 +358,8 @@ def test_a_courier_reaches_no_order_or_household_part_of_its_shipments(my_run, r
     ):
         assert response.status_code in (403, 404)
         assert "Chị Lan" not in response.content.decode()
-    # The buyer and the household see the part's shipment as its status only.
+    # The buyer and the household see the part's shipment as its status (the buyer: and its steps),
+    # never the courier.
     shipment = my_run.shipments.get()
     mine = api_as(run_order.buyer).get(f"/api/v1/orders/{run_order.pk}/").json()["farm_orders"][0]["shipment"]
-    assert mine == {"id": shipment.pk, "status": "booked", "carrier": "own"}
+    assert mine == {"id": shipment.pk, "status": "booked", "carrier": "own", "steps": []}

@@ -93,6 +93,22 @@ def test_a_failed_delivery_of_an_earlier_day_joins_todays_run_once(ship, courier
     assert runs_build(day=today + timedelta(days=1)) == []
 
 
+def test_a_carried_over_shipment_is_a_drop_off_only_on_its_new_run(ship, courier):
+    import time_machine
+
+    yesterday_noon = timezone.localtime().replace(hour=12, minute=0, second=0) - timedelta(days=1)
+    with time_machine.travel(yesterday_noon, tick=False):
+        shipment = shipments_of(ship())[0]
+        (first,) = runs_build()
+        shipment_step(shipment=shipment, type="picked_up", by=courier)
+        shipment_step(shipment=shipment, type="failed_attempt", by=courier)
+        # On its own day's run it was a pickup, and a drop-off.
+        assert [len(stops) for stops in run_stops(first)] == [1, 1]
+    (retry,) = runs_build()
+    pickups, dropoffs = run_stops(retry)
+    assert (pickups, [s.pk for s in dropoffs]) == ([], [shipment.pk])  # the courier has the goods
+
+
 def test_a_run_goes_to_the_least_busy_active_courier_of_its_zone(ship, make_courier, inner, outer):
     make_courier(inner, is_active=False)  # first in line, but gone
     first, second = make_courier(inner), make_courier(inner)
