@@ -45,6 +45,11 @@ app.conf.beat_schedule = {
         "task": "logistics.build_collection_runs",
         "schedule": crontab(hour=_cutoff_hour(), minute=0),
     },
+    # The sales rollups of the last days rebuilt from orders, repairing any lost refresh.
+    "reconcile-sales-rollups": {
+        "task": "reports.reconcile_recent_days",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "expire-certifications": {
         "task": "farms.expire_certifications",
         "schedule": crontab(hour=0, minute=20),

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "logistics",
     "orders",
     "marketplace.storefront",
+    "marketplace.reports",
 ]
 
 MIDDLEWARE = [

@@ -27,6 +27,7 @@ from marketplace.accounts.phone import normalize_phone
 from marketplace.errors import Conflict
 from marketplace.geo.models import Ward
 
+from ..hooks import order_changed
 from ..models import Cart, CartLine, FarmOrder, Order, OrderLine, Payment, PaymentMethod, StatusChange
 from ..payments import PaymentStart, available_methods
 from ..selectors import CartDetail, CartLineDetail, LineProblem, cart_detail, cart_version_read
@@ -383,6 +384,7 @@ def _place(*, buyer, delivery, payment_method, note, delivery_date, cart_version
     StatusChange.objects.create(
         order=order, from_status="", to_status=order.status, by=buyer, note=PLACED_NOTE
     )
+    order_changed.send(sender=Order, order_id=order.pk)
     CartLine.objects.filter(cart=cart, pk__in=[line.id for line in detail.lines]).delete()
     payment, start = payment_start(order=order)
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from marketplace.errors import Conflict
 
+from ..hooks import order_changed
 from ..models import FarmOrder, FarmOrderStatus, Order, OrderStatus, StatusChange
 from ..states import (
     FARM_ORDER_TRANSITIONS,
@@ -76,6 +77,7 @@ def _order_move(*, order: Order, to: str, by, note: str) -> Order:
     StatusChange.objects.create(order=order, from_status=order.status, to_status=to, by=by, note=note)
     order.status = to
     order.save(update_fields=["status", "updated_at"])
+    order_changed.send(sender=Order, order_id=order.pk)
     return order
 
 
@@ -172,4 +174,6 @@ def farm_orders_move(
     rolled = order_status_from([fo.status for fo in siblings], current=order.status)
     if rolled != order.status:
         _order_move(order=order, to=rolled, by=by, note=order_note)
+    else:
+        order_changed.send(sender=Order, order_id=order.pk)
     return moving

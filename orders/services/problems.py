@@ -31,6 +31,7 @@ from django.utils.translation import gettext_noop
 from marketplace.errors import Conflict
 from marketplace.money import format_vnd
 
+from ..hooks import order_changed
 from ..models import (
     FarmOrder,
     FarmOrderStatus,
@@ -309,6 +310,7 @@ def problem_resolve(*, problem: Problem, by, refund_amount: int, answer: str = "
     _record_answer(locked, status=ProblemStatus.RESOLVED, by=by, answer=answer, refund_amount=amount)
     payment_refund(order=order, amount=amount, key=f"problem-{locked.pk}", reason=REFUND_REASON)
     ledger_reverse(farm_order=locked.farm_order, key=f"refund:{locked.pk}", by=by, note=REFUND_REASON)
+    order_changed.send(sender=Order, order_id=locked.farm_order.order_id)
     _tell(order.pk, "problem_resolved", locked.farm_order_id)
     return locked
 

@@ -1,0 +1,79 @@
+"""Rollups of sales for officials (issue #8), by the Cần Thơ day an order was placed.
+
+Officials' pages and the stats API read only these tables, never orders. Two facts of sales:
+- `SalesFact`: sums per (day, household, its ward, category, product, payment method,
+  certified), small enough to sum over any range at once;
+- `OrderLineFact`: one narrow row per order line (ids and flags only), so distinct orders,
+  buyers and households can be counted exactly over any range and any filter.
+Both are rebuilt per day (`marketplace.reports.rollups.rollups_rebuild`): a day's rows are
+replaced as a whole, so a rebuild run twice gives the same rows.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SalesFact(models.Model):
+    day = models.DateField(_("day"))
+    farm = models.ForeignKey("farms.Farm", on_delete=models.CASCADE, related_name="+")
+    # The household's ward (officials are scoped by the wards of the households they look after).
+    ward = models.ForeignKey("geo.Ward", on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey("farms.Category", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("farms.Product", on_delete=models.CASCADE, related_name="+")
+    payment_method = models.CharField(max_length=16)
+    # The household had a verified certificate (VietGAP, OCOP, …) valid that day.
+    certified = models.BooleanField()
+    unit = models.CharField(max_length=8)
+    # Lines not cancelled (cancelled, rejected or returned parts count only in `cancelled`).
+    orders = models.PositiveIntegerField(default=0)
+    lines = models.PositiveIntegerField(default=0)
+    quantity = models.DecimalField(max_digits=18, decimal_places=3, default=0)
+    quantity_kg = models.DecimalField(max_digits=18, decimal_places=3, default=0)
+    # Money in whole đồng. `gross` is the lines' value without delivery fees; `gross_kg` the part
+    # of it whose weight is known (price per kg = gross_kg / quantity_kg).
+    gross = models.BigIntegerField(default=0)
+    gross_kg = models.BigIntegerField(default=0)
+    cancelled = models.BigIntegerField(default=0)
+    refunded = models.BigIntegerField(default=0)
+    delivered = models.BigIntegerField(default=0)
+    # Lowest and highest price per kg a line was sold at (null: no weight known).
+    price_min_kg = models.DecimalField(max_digits=18, decimal_places=3, null=True)
+    price_max_kg = models.DecimalField(max_digits=18, decimal_places=3, null=True)
+
+    class Meta:
+        verbose_name = _("sales fact")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "farm", "ward", "category", "product", "payment_method", "certified"],
+                name="reports_salesfact_one_cell",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["day", "ward"], name="reports_sales_day_ward"),
+            models.Index(fields=["product", "day"], name="reports_sales_product_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} farm {self.farm_id} product {self.product_id}: {self.gross}"
+
+
+class OrderLineFact(models.Model):
+    """One order line, as ids: exact distinct counts of orders, buyers and households."""
+
+    day = models.DateField()
+    order_id = models.BigIntegerField()
+    buyer_id = models.BigIntegerField(null=True)
+    farm_id = models.BigIntegerField()
+    ward_id = models.CharField(max_length=5)
+    category_id = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    payment_method = models.CharField(max_length=16)
+    certified = models.BooleanField()
+    # False for a line of a cancelled, rejected or returned part.
+    live = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "ward_id"], name="reports_linefact_day_ward")]
+
+    def __str__(self):
+        return f"{self.day} order {self.order_id} product {self.product_id}"

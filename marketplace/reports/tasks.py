@@ -1,0 +1,41 @@
+"""Thin Celery entry points of the sales rollups."""
+
+from celery import shared_task
+from django.db import transaction
+
+
+@shared_task(
+    name="reports.refresh_order",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def refresh_order(order_id: int) -> None:
+    """Recompute the rollup cells of an order's households on its day (safe to run twice)."""
+    from .rollups import rollups_refresh_order
+
+    rollups_refresh_order(order_id=order_id)
+
+
+@shared_task(name="reports.reconcile_recent_days", acks_late=True, reject_on_worker_lost=True)
+def reconcile_recent_days(days: int = 3) -> dict[str, int]:
+    """Rebuild the last days from orders (nightly): repairs a refresh that was lost or raced."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .rollups import rollups_rebuild
+
+    today = timezone.localdate()
+    return rollups_rebuild(first=today - timedelta(days=days), last=today)
+
+
+def refresh_after_commit(sender, *, order_id: int, **kwargs) -> None:
+    """Receiver of `orders.hooks.order_changed`: refresh the order's cells once the change commits."""
+
+    def enqueue_rollup_refresh():
+        refresh_order.delay(order_id)
+
+    transaction.on_commit(enqueue_rollup_refresh, robust=True)
