@@ -1,6 +1,8 @@
 """Everything under /api/v1/."""
 from django.urls import include, path
 
+from marketplace.reports import api_sales as reports_sales
+
 urlpatterns = [
     path("", include("marketplace.accounts.api.urls")),
     path("", include("marketplace.geo.urls")),
@@ -8,4 +10,6 @@ urlpatterns = [
     path("", include("farms.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("logistics.api.urls")),
+    path("stats/sales/", reports_sales.SalesStatsView.as_view(), name="stats-sales"),
+    path("stats/prices/", reports_sales.PriceStatsView.as_view(), name="stats-prices"),
 ]

@@ -1,0 +1,172 @@
+"""Reads of the sales rollups for officials: totals and rows grouped by a key, within a scope.
+
+Everything here reads `SalesFact` (sums) and `OrderLineFact` (distinct counts), never orders.
+An official sees the households of their wards only (all wards when city-wide); a count of
+buyers below `SMALL_COUNT` is shown as "<3", so nobody can be picked out of a small cell.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
+
+from farms.models import Category, Farm, Product
+from marketplace.geo.models import Ward
+
+from .models import OrderLineFact, SalesFact
+
+SMALL_COUNT = 3
+SUPPRESSED = "<3"
+GROUPS = ("day", "week", "month", "category", "ward", "household", "product")
+SUMS = ("gross", "cancelled", "refunded", "delivered")
+
+
+@dataclass(frozen=True)
+class Filters:
+    first: date
+    last: date
+    wards: frozenset[str] | None = None  # None: every ward (a city-wide official)
+    categories: frozenset[int] | None = None
+    certified: bool | None = None
+    payment_method: str | None = None
+    product: int | None = None
+
+
+def wards_of(official) -> frozenset[str] | None:
+    """The wards an official may see, or None for the whole city."""
+    if official.city_wide:
+        return None
+    return frozenset(official.wards.values_list("code", flat=True))
+
+
+def category_with_children(category_id: int) -> frozenset[int]:
+    """A category and the categories under it (the seeded tree is two levels deep)."""
+    return frozenset(
+        [category_id, *Category.objects.filter(parent_id=category_id).values_list("pk", flat=True)]
+    )
+
+
+def _filtered(qs: QuerySet, f: Filters, *, ward="ward_id", farm="farm_id") -> QuerySet:
+    qs = qs.filter(day__gte=f.first, day__lte=f.last)
+    if f.wards is not None:
+        qs = qs.filter(**{f"{ward}__in": f.wards})
+    if f.categories is not None:
+        qs = qs.filter(category_id__in=f.categories)
+    if f.certified is not None:
+        qs = qs.filter(certified=f.certified)
+    if f.payment_method:
+        qs = qs.filter(payment_method=f.payment_method)
+    if f.product is not None:
+        qs = qs.filter(product_id=f.product)
+    return qs
+
+
+def _key(group_by: str):
+    return {
+        "day": F("day"),
+        "week": TruncWeek("day"),
+        "month": TruncMonth("day"),
+        "category": F("category_id"),
+        "ward": F("ward_id"),
+        "household": F("farm_id"),
+        "product": F("product_id"),
+    }[group_by]
+
+
+def _distinct() -> dict:
+    live = Q(live=True)
+    return {
+        "orders_n": Count("order_id", filter=live, distinct=True),
+        "buyers_n": Count("buyer_id", filter=live, distinct=True),
+        "households_n": Count("farm_id", filter=live, distinct=True),
+    }
+
+
+def _sum_fields() -> dict:
+    return {"quantity_kg_sum": Sum("quantity_kg"), **{f"{name}_sum": Sum(name) for name in SUMS}}
+
+
+def _figures(sums: dict | None, counts: dict | None) -> dict:
+    sums, counts = sums or {}, counts or {}
+    buyers = counts.get("buyers_n") or 0
+    return {
+        "orders": counts.get("orders_n") or 0,
+        "quantity_kg": f"{(sums.get('quantity_kg_sum') or Decimal(0)):.3f}",
+        **{name: sums.get(f"{name}_sum") or 0 for name in SUMS},
+        "households": counts.get("households_n") or 0,
+        "buyers": SUPPRESSED if 0 < buyers < SMALL_COUNT else buyers,
+    }
+
+
+def sales_report(*, filters: Filters, group_by: str) -> dict:
+    """Return {totals, rows} of sales within `filters`, one row per `group_by` key (sorted)."""
+    sales = _filtered(SalesFact.objects.all(), filters)
+    lines = _filtered(OrderLineFact.objects.all(), filters)
+    totals = _figures(sales.aggregate(**_sum_fields()), lines.aggregate(**_distinct()))
+    key = _key(group_by)
+    by_key_sums = {
+        row["key"]: row for row in sales.annotate(key=key).values("key").annotate(**_sum_fields()).order_by()
+    }
+    by_key_counts = {
+        row["key"]: row for row in lines.annotate(key=key).values("key").annotate(**_distinct()).order_by()
+    }
+    keys = sorted(set(by_key_sums) | set(by_key_counts), key=lambda k: (k is None, str(k)))
+    labels = _labels(group_by, keys)
+    rows = [
+        {
+            "key": _wire(k),
+            "label": labels.get(k, str(k)),
+            **_figures(by_key_sums.get(k), by_key_counts.get(k)),
+        }
+        for k in keys
+    ]
+    return {"totals": totals, "rows": rows}
+
+
+def _wire(key):
+    if isinstance(key, date):
+        return key.isoformat()
+    return key
+
+
+def _labels(group_by: str, keys) -> dict:
+    if group_by == "day":
+        return {k: k.strftime("%d/%m/%Y") for k in keys}
+    if group_by == "week":
+        return {k: f"{k.isocalendar()[0]}-W{k.isocalendar()[1]:02d}" for k in keys}
+    if group_by == "month":
+        return {k: k.strftime("%m/%Y") for k in keys}
+    if group_by == "category":
+        return {c.pk: c.label for c in Category.objects.filter(pk__in=keys)}
+    if group_by == "ward":
+        return dict(Ward.objects.filter(pk__in=keys).values_list("code", "name"))
+    if group_by == "household":
+        return dict(Farm.objects.filter(pk__in=keys).values_list("pk", "name"))
+    return dict(Product.objects.filter(pk__in=keys).values_list("pk", "name"))
+
+
+def price_watch(*, filters: Filters) -> list[dict]:
+    """Return, per day, a product's average price per kg (đồng), the lowest and highest, and the kg sold."""
+    rows = (
+        _filtered(SalesFact.objects.filter(quantity_kg__gt=0), filters)
+        .values("day")
+        .annotate(
+            gross_kg_sum=Sum("gross_kg"),
+            kg=Sum("quantity_kg"),
+            low=Min("price_min_kg"),
+            high=Max("price_max_kg"),
+        )
+        .order_by("day")
+    )
+    return [
+        {
+            "date": row["day"].isoformat(),
+            "avg_price_per_kg": int((Decimal(row["gross_kg_sum"]) / row["kg"]).quantize(1, ROUND_HALF_UP)),
+            "min": int(row["low"].quantize(1, ROUND_HALF_UP)),
+            "max": int(row["high"].quantize(1, ROUND_HALF_UP)),
+            "quantity_kg": f"{row['kg']:.3f}",
+        }
+        for row in rows
+    ]

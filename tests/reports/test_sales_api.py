@@ -1,0 +1,158 @@
+"""The officials' sales and price API: known numbers, scope, "<3", and no order ever read."""
+
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from marketplace.accounts.models import Role
+from marketplace.reports.rollups import rollups_rebuild
+from orders import services
+from tests.orders.factories import listings, place
+
+pytestmark = pytest.mark.django_db
+
+SALES = "/api/v1/stats/sales/"
+PRICES = "/api/v1/stats/prices/"
+
+
+@pytest.fixture
+def world(make_user):
+    """Household A (ward 0) sells mangosteen at 48,000 đồng/kg, household B (ward 1) at 45,000.
+
+    Buyers 1 and 2 buy 2 kg and 1 kg from A; buyer 3 buys 3 kg from B, and a fourth order of
+    1 kg from A is cancelled. Cash on delivery throughout.
+    """
+    a, b = listings(make_user, farms=2, price=48000, stock="50")
+    b.price = 45000
+    b.save(update_fields=["price"])
+    buyers = [make_user(Role.BUYER) for _ in range(4)]
+    place(buyers[0], [(a, 2)])
+    place(buyers[1], [(a, 1)])
+    place(buyers[2], [(b, 3)])
+    cancelled = place(buyers[3], [(a, 1)])
+    services.order_cancel(order=cancelled, by=buyers[3])
+    today = timezone.localdate()
+    rollups_rebuild(first=today, last=today)
+    return {"a": a, "b": b, "today": today.isoformat()}
+
+
+def official(make_user, *wards):
+    if not wards:
+        return make_user(Role.OFFICIAL)  # city-wide
+    return make_user(Role.OFFICIAL, city_wide=False, wards=list(wards))
+
+
+def test_city_wide_totals_and_rows_by_household(world, make_user, api_as):
+    answer = api_as(official(make_user)).get(SALES, {"group_by": "household"})
+    assert answer.status_code == 200, answer.json()
+    data = answer.json()
+    assert data["group_by"] == "household" and data["to"] == world["today"]
+    # 3 kg × 48,000 from A + 3 kg × 45,000 from B; the cancelled kilo counts only as cancelled.
+    assert data["totals"] == {
+        "orders": 3,
+        "quantity_kg": "6.000",
+        "gross": 279000,
+        "cancelled": 48000,
+        "refunded": 0,
+        "delivered": 0,
+        "households": 2,
+        "buyers": 3,
+    }
+    rows = {row["label"]: row for row in data["rows"]}
+    assert set(rows) == {world["a"].farm.name, world["b"].farm.name}
+    a = rows[world["a"].farm.name]
+    assert (a["key"], a["gross"], a["cancelled"], a["orders"], a["buyers"]) == (
+        world["a"].farm_id,
+        144000,
+        48000,
+        2,
+        "<3",  # two buyers: too few to show
+    )
+
+
+def test_a_ward_official_sees_only_their_wards(world, make_user, api_as):
+    mine = official(make_user, world["a"].farm.ward)
+    data = api_as(mine).get(SALES).json()
+    assert data["totals"]["gross"] == 144000 and data["totals"]["buyers"] == "<3"
+    assert [row["key"] for row in data["rows"]] == [world["today"]]
+    assert api_as(mine).get(SALES, {"ward": world["b"].farm.ward_id}).status_code == 404
+    assert api_as(mine).get(PRICES, {"product": world["b"].pk}).status_code == 404
+
+
+def test_other_roles_are_refused(world, make_user, api_as, api):
+    for role in (Role.BUYER, Role.FARMER, Role.COURIER, Role.STAFF):
+        assert api_as(make_user(role)).get(SALES).status_code == 403
+    assert api.get(SALES).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": "2026-13-01"}, "from"),
+        ({"to": "x"}, "to"),
+        ({"from": "2026-11-30", "to": "2026-11-01"}, "from"),
+        ({"from": "2020-01-01", "to": "2026-01-01"}, "from"),
+        ({"group_by": "year"}, "group_by"),
+        ({"category": "abc"}, "category"),
+        ({"category": "999999"}, "category"),
+        ({"certification": "maybe"}, "certification"),
+        ({"payment_method": "gold"}, "payment_method"),
+    ],
+)
+def test_bad_parameters_are_field_errors(world, make_user, api_as, params, field):
+    answer = api_as(official(make_user)).get(SALES, params)
+    assert answer.status_code == 400 and list(answer.json()) == [field]
+
+
+def test_filters_by_category_payment_method_and_certification(world, make_user, api_as):
+    client = api_as(official(make_user))
+    category = world["a"].category
+    by_parent = client.get(SALES, {"category": category.parent_id}).json()["totals"]["gross"]
+    assert by_parent == client.get(SALES, {"category": category.pk}).json()["totals"]["gross"] == 279000
+    assert client.get(SALES, {"payment_method": "vietqr"}).json()["totals"]["gross"] == 0
+    certified = client.get(SALES, {"certification": "certified"}).json()["totals"]["gross"]
+    uncertified = client.get(SALES, {"certification": "uncertified"}).json()["totals"]["gross"]
+    assert certified + uncertified == 279000
+
+
+def test_the_price_watch_of_a_product(world, make_user, api_as):
+    data = api_as(official(make_user)).get(PRICES, {"product": world["a"].pk}).json()
+    assert data["product"]["id"] == world["a"].pk
+    assert data["rows"] == [
+        {
+            "date": world["today"],
+            "avg_price_per_kg": 48000,
+            "min": 48000,
+            "max": 48000,
+            "quantity_kg": "3.000",
+        }
+    ]
+
+
+def test_the_answers_read_rollups_and_never_orders(world, make_user, api_as):
+    client = api_as(official(make_user))
+    with CaptureQueriesContext(connection) as queries:
+        for group_by in ("day", "week", "month", "category", "ward", "household", "product"):
+            assert client.get(SALES, {"group_by": group_by}).status_code == 200
+        assert client.get(PRICES, {"product": world["a"].pk}).status_code == 200
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "reports_salesfact" in read and "reports_orderlinefact" in read
+    assert "orders_order" not in read and "orders_orderline" not in read
+
+
+def test_the_number_of_queries_does_not_grow_with_the_orders(
+    world, make_user, api_as, django_assert_max_num_queries
+):
+    client = api_as(official(make_user))
+    with CaptureQueriesContext(connection) as few:
+        client.get(SALES, {"group_by": "product"})
+    buyer = make_user(Role.BUYER)
+    for _ in range(5):
+        place(buyer, [(world["a"], 1), (world["b"], 1)])
+    today = timezone.localdate()
+    rollups_rebuild(first=today, last=today)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        data = client.get(SALES, {"group_by": "product"}).json()
+    assert data["totals"]["orders"] == 8
