@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# Chart.js for the officials' dashboard: installed by npm from package-lock.json, copied into
+# the static files (gitignored). Nothing is fetched from a CDN at run time.
+CHART_JS := marketplace/static/vendor/chart.umd.min.js
 
 .PHONY: run test lint messages check-messages bench clean help
 
@@ -23,20 +26,29 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Stamps record which requirements are installed; editing a requirements file reinstalls.
-$(VENV)/.run-installed: requirements.txt | $(PY)
+$(VENV)/.run-installed: requirements.txt | $(PY) $(CHART_JS)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY) $(CHART_JS)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
-run: $(VENV)/.run-installed
+# Without npm the dashboard still shows its tables and map, only without charts.
+$(CHART_JS): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && \
+		mkdir -p $(@D) && cp node_modules/chart.js/dist/chart.umd.min.js $@; \
+	else \
+		echo "npm not found: the officials' dashboard will show tables without charts"; \
+	fi
+
+run: $(CHART_JS) $(VENV)/.run-installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	$(PY) manage.py rundev
 
-test: $(VENV)/.dev-installed
+test: $(CHART_JS) $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
@@ -56,4 +68,4 @@ bench: $(VENV)/.dev-installed
 	$(PY) -m bench.catalogue $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules marketplace/static/vendor

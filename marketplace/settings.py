@@ -229,6 +229,9 @@ DELIVERY_FEE_DEFAULT = {
 # is cancelled (the buyer told, refunded if paid); it is reminded this many hours before.
 FARM_ORDER_ANSWER_HOURS = env.int("FARM_ORDER_ANSWER_HOURS", default=12)
 FARM_ORDER_REMINDER_HOURS = env.int("FARM_ORDER_REMINDER_HOURS", default=3)
+# Officials' fulfilment statistics: a part delivered more than this many hours after the household
+# was shown it counts as late (when the buyer asked for a delivery date, after the end of that day).
+DELIVERY_LATE_HOURS = env.int("DELIVERY_LATE_HOURS", default=48)
 # Who carries households' parts to buyers (logistics.carriers): the marketplace's own couriers.
 CARRIER = env("CARRIER", default="logistics.carriers.OwnCouriers")
 # Collection runs (logistics): built every day at this local hour from the shipments booked

@@ -18,6 +18,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy, name="privacy"),
     path("official/", views.official_home, name="official-home"),
+    path("", include("marketplace.reports.urls")),
     path("courier/", logistics_views.courier_home, name="courier-home"),
     path("", include("logistics.urls")),
     path("", include("farms.urls")),

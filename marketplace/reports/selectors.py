@@ -6,7 +6,8 @@ buyers below `SMALL_COUNT` is shown as "<3", so nobody can be picked out of a sm
 """
 
 from dataclasses import dataclass
-from datetime import date
+from dataclasses import replace as dataclass_replace
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
@@ -170,3 +171,80 @@ def price_watch(*, filters: Filters) -> list[dict]:
         }
         for row in rows
     ]
+
+
+# --- The officials' dashboard (issue #8): totals alone, payment mix, falling prices ------------
+
+
+def sales_totals(*, filters: Filters) -> dict:
+    """Return the totals of sales within `filters` (as `sales_report`'s, without rows)."""
+    sales = _filtered(SalesFact.objects.all(), filters)
+    lines = _filtered(OrderLineFact.objects.all(), filters)
+    return _figures(sales.aggregate(**_sum_fields()), lines.aggregate(**_distinct()))
+
+
+def payment_mix(*, filters: Filters) -> list[dict]:
+    """Return, per payment method, the orders and gross within `filters` (largest gross first)."""
+    sums = {
+        row["payment_method"]: row["gross_sum"]
+        for row in _filtered(SalesFact.objects.all(), filters)
+        .values("payment_method")
+        .annotate(gross_sum=Sum("gross"))
+        .order_by()
+    }
+    counts = {
+        row["payment_method"]: row["orders_n"]
+        for row in _filtered(OrderLineFact.objects.all(), filters)
+        .values("payment_method")
+        .annotate(orders_n=Count("order_id", filter=Q(live=True), distinct=True))
+        .order_by()
+    }
+    rows = [
+        {"payment_method": method, "orders": counts.get(method, 0), "gross": sums.get(method) or 0}
+        for method in set(sums) | set(counts)
+    ]
+    return sorted(rows, key=lambda row: (-row["gross"], row["payment_method"]))
+
+
+def price_drops(*, filters: Filters, percent: int) -> list[dict]:
+    """Return the products whose average price per kg fell by more than `percent` week on week.
+
+    The week is the 7 days ending on `filters.last`, compared with the 7 days before it (the
+    range's start does not matter); both weeks need kilos sold. Largest fall first.
+    """
+    this_start = filters.last - timedelta(days=6)
+    last_start = this_start - timedelta(days=7)
+    window = dataclass_replace(filters, first=last_start, last=filters.last)
+    this_week = Q(day__gte=this_start)
+    rows = (
+        _filtered(SalesFact.objects.filter(quantity_kg__gt=0), window)
+        .values("product_id", "product__name")
+        .annotate(
+            now_gross=Sum("gross_kg", filter=this_week),
+            now_kg=Sum("quantity_kg", filter=this_week),
+            before_gross=Sum("gross_kg", filter=~this_week),
+            before_kg=Sum("quantity_kg", filter=~this_week),
+        )
+        .order_by()
+    )
+    drops = []
+    for row in rows:
+        if not row["now_kg"] or not row["before_kg"]:
+            continue
+        now = Decimal(row["now_gross"] or 0) / row["now_kg"]
+        before = Decimal(row["before_gross"] or 0) / row["before_kg"]
+        if before <= 0:
+            continue
+        change = (now - before) * 100 / before
+        if change < -percent:
+            drops.append(
+                {
+                    "product": row["product_id"],
+                    "name": row["product__name"],
+                    "before": int(before.quantize(1, ROUND_HALF_UP)),
+                    "now": int(now.quantize(1, ROUND_HALF_UP)),
+                    "change_percent": int(change.quantize(1, ROUND_HALF_UP)),
+                    "week_start": this_start,
+                }
+            )
+    return sorted(drops, key=lambda d: (d["change_percent"], d["name"]))
