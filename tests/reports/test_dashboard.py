@@ -197,9 +197,7 @@ def test_price_watch_of_the_best_seller_and_of_a_chosen_product(market, city):
         ("2026-11-17", 35000, 35000, 35000, "1.000"),
         ("2026-11-19", 35000, 35000, 35000, "2.000"),
     ]
-    assert "|50.000 ₫|50.000 ₫|50.000 ₫|2|" in table_row(
-        chosen.content.decode(), "price-watch", "2026-11-10"
-    )
+    assert "|50.000 ₫|50.000 ₫|50.000 ₫|2|" in table_row(chosen.content.decode(), "price-watch", "2026-11-10")
     assert chosen.context["charts"]["prices"]["avg"] == [50000, 35000, 35000]
 
 
