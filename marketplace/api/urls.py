@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("logistics.api.urls")),
     path("stats/sales/", reports_sales.SalesStatsView.as_view(), name="stats-sales"),
     path("stats/prices/", reports_sales.PriceStatsView.as_view(), name="stats-prices"),
+    path("", include("marketplace.reports.api_urls")),
 ]

@@ -77,3 +77,62 @@ class OrderLineFact(models.Model):
 
     def __str__(self):
         return f"{self.day} order {self.order_id} product {self.product_id}"
+
+
+class FulfilmentFact(models.Model):
+    """How households' parts of the orders placed on a day went, per household ward.
+
+    Counts are of farm orders (parts) that reached a household (`released_at` set). `lead_seconds`
+    sums, over the delivered parts, the whole seconds from the order being placed to the part's
+    `delivered` status change (integer seconds: exact sums over any range, hours computed when read);
+    `lead_count` is how many parts that sum covers. Built by `marketplace.reports.operations`.
+    """
+
+    day = models.DateField(_("day"))
+    ward = models.ForeignKey("geo.Ward", on_delete=models.PROTECT, related_name="+")
+    parts = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    lead_seconds = models.BigIntegerField(default=0)
+    lead_count = models.PositiveIntegerField(default=0)
+    # Delivered after the buyer's delivery date, or DELIVERY_LATE_HOURS after release without one.
+    late = models.PositiveIntegerField(default=0)
+    # Parts with at least one failed delivery attempt (delivered or returned in the end).
+    failed = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    # Cancelled or rejected after release; `unanswered` is the part of them the deadline sweep cancelled.
+    cancelled = models.PositiveIntegerField(default=0)
+    unanswered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("fulfilment fact")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "ward"], name="reports_fulfilmentfact_one_cell")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.ward_id}: {self.delivered}/{self.parts}"
+
+
+class RegistrationFact(models.Model):
+    """Households' registrations and verification decisions of a day, per household ward.
+
+    `backlog` is the number of households waiting for verification at the end of that day
+    (computed from registrations and decisions, so a rebuild of a past day gives that day's
+    backlog). A row exists for every (day, ward) with an event or a backlog.
+    """
+
+    day = models.DateField(_("day"))
+    ward = models.ForeignKey("geo.Ward", on_delete=models.PROTECT, related_name="+")
+    new = models.PositiveIntegerField(default=0)
+    verified = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    backlog = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("registration fact")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "ward"], name="reports_registrationfact_one_cell")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.ward_id}: +{self.new}, backlog {self.backlog}"

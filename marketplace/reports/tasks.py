@@ -14,9 +14,11 @@ from django.db import transaction
 )
 def refresh_order(order_id: int) -> None:
     """Recompute the rollup cells of an order's households on its day (safe to run twice)."""
+    from .operations import fulfilment_refresh_order
     from .rollups import rollups_refresh_order
 
     rollups_refresh_order(order_id=order_id)
+    fulfilment_refresh_order(order_id)
 
 
 @shared_task(name="reports.reconcile_recent_days", acks_late=True, reject_on_worker_lost=True)
@@ -26,10 +28,16 @@ def reconcile_recent_days(days: int = 3) -> dict[str, int]:
 
     from django.utils import timezone
 
+    from .operations import fulfilment_rebuild, registrations_rebuild
     from .rollups import rollups_rebuild
 
     today = timezone.localdate()
-    return rollups_rebuild(first=today - timedelta(days=days), last=today)
+    first = today - timedelta(days=days)
+    written = rollups_rebuild(first=first, last=today)
+    # Registration facts are rebuilt here only: farms sends no signal on a verification decision.
+    written["fulfilment"] = fulfilment_rebuild(first=first, last=today)
+    written["registrations"] = registrations_rebuild(first=first, last=today)
+    return written
 
 
 def refresh_after_commit(sender, *, order_id: int, **kwargs) -> None:

@@ -1,10 +1,11 @@
-"""Recompute the sales rollups of a range of days from orders (same rows when run twice)."""
+"""Recompute the sales, fulfilment and registration rollups of a range of days (same rows when run twice)."""
 
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from marketplace.reports.operations import fulfilment_rebuild, registrations_rebuild
 from marketplace.reports.rollups import rollups_rebuild
 
 
@@ -25,3 +26,6 @@ class Command(BaseCommand):
             raise CommandError("--to is before --from")
         written = rollups_rebuild(first=start, last=end)
         self.stdout.write(f"{start}..{end}: {written['sales']} sales rows, {written['lines']} line rows")
+        fulfilment = fulfilment_rebuild(first=start, last=end)
+        registrations = registrations_rebuild(first=start, last=end)
+        self.stdout.write(f"{start}..{end}: {fulfilment} fulfilment rows, {registrations} registration rows")
