@@ -240,6 +240,9 @@ COLLECTION_CUTOFF_HOUR = env.int("COLLECTION_CUTOFF_HOUR", default=6)
 # Problems after delivery: a buyer may report one within this many hours; an order is completed
 # once this window has passed with no report waiting.
 PROBLEM_REPORT_HOURS = env.int("PROBLEM_REPORT_HOURS", default=48)
+# Officials' dashboard: warn of a glut when a product's average farm-gate price per kg falls by
+# more than this many percent from one week to the next (the last 7 days against the 7 before).
+PRICE_DROP_WARNING_PERCENT = env.int("PRICE_DROP_WARNING_PERCENT", default=20)
 # Settlement: the platform's commission on a household's delivered sales, and the tax withheld on
 # processed goods (a household's own unprocessed produce is exempt), in percent; both rounded
 # half-up to the đồng per household order.
@@ -259,6 +262,8 @@ def _percent(name: str, default: str) -> Decimal:
 
 COMMISSION_PERCENT = _percent("COMMISSION_PERCENT", "5")
 TAX_WITHHELD_PERCENT = _percent("TAX_WITHHELD_PERCENT", "1.5")
+# Officials' exports of up to this many days are answered at once; longer ones by a task.
+EXPORT_SYNC_DAYS = env.int("EXPORT_SYNC_DAYS", default=92)
 # How far ahead a buyer may ask for delivery.
 DELIVERY_DATE_MAX_DAYS = env.int("DELIVERY_DATE_MAX_DAYS", default=14)
 # Payment providers by method (DESIGN.md house rule 7); issue #6 adds card and bank transfer.

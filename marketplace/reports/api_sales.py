@@ -170,3 +170,135 @@ class PriceStatsView(APIView):
                 "rows": price_watch(filters=filters),
             }
         )
+
+
+# --- Exports (CSV, XLSX): at once for a short range, by a task for a long one ----------------
+
+
+def _export_job_answer(request, job) -> dict:
+    from django.urls import reverse
+
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "file": job.file_format,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "progress": job.progress,
+        "url": request.build_absolute_uri(reverse("stats-export-file", args=[job.pk]))
+        if job.status == "done"
+        else None,
+    }
+
+
+class StatsExportView(APIView):
+    """Download a table as CSV or XLSX (`kind` sales or prices, `file` csv or xlsx, the same filters).
+
+    A range longer than EXPORT_SYNC_DAYS answers 202 with a job: follow it at
+    `stats/exports/{id}/`; its `url` gives the file when ready.
+    """
+
+    permission_classes = [IsAuthenticated, OFFICIAL]
+
+    @extend_schema(
+        parameters=[
+            *COMMON,
+            OpenApiParameter("kind", str, enum=["sales", "prices"]),
+            OpenApiParameter("file", str, enum=["csv", "xlsx"]),
+            OpenApiParameter("group_by", str, enum=list(GROUPS)),
+            OpenApiParameter("product", int, description="For kind=prices."),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            202: OpenApiResponse(OpenApiTypes.OBJECT, description="A job preparing the file."),
+            400: OpenApiResponse(description="Field messages."),
+        },
+    )
+    def get(self, request):
+        from django.conf import settings
+        from django.db import transaction
+        from django.http import HttpResponse
+
+        from .exports import CONTENT_TYPES, FORMATS, KINDS, export_bytes, export_filename, params_from_filters
+        from .models import ExportJob
+        from .tasks import build_export
+
+        kind = request.query_params.get("kind") or "sales"
+        file_format = request.query_params.get("file") or "xlsx"
+        if kind not in KINDS:
+            raise ValidationError({"kind": [_("Choose sales or prices.")]})
+        if file_format not in FORMATS:
+            raise ValidationError({"file": [_("Choose csv or xlsx.")]})
+        group_by = request.query_params.get("group_by") or "day"
+        if group_by not in GROUPS:
+            raise ValidationError(
+                {"group_by": [_("Choose day, week, month, category, ward, household or product.")]}
+            )
+        product = None
+        if kind == "prices":
+            product = _int(request, "product")
+            wards = wards_of(request.user)
+            found = Product.objects.select_related("farm").filter(pk=product).first() if product else None
+            if found is None or (wards is not None and found.farm.ward_id not in wards):
+                raise NotFound()
+        filters = sales_filters(request, product=product)
+        params = params_from_filters(filters, group_by=group_by)
+        if (filters.last - filters.first).days < settings.EXPORT_SYNC_DAYS:
+            response = HttpResponse(
+                export_bytes(kind, file_format, params, filters), content_type=CONTENT_TYPES[file_format]
+            )
+            filename = export_filename(kind, file_format, filters.first, filters.last)
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+        job = ExportJob.objects.create(user=request.user, kind=kind, file_format=file_format, params=params)
+        def enqueue_export():  # named: Django logs a robust callback's name if the broker is down
+            build_export.delay(job.pk)
+
+        transaction.on_commit(enqueue_export, robust=True)
+        return Response(_export_job_answer(request, job), status=202)
+
+
+def _own_job(request, pk: int):
+    from .models import ExportJob
+
+    job = ExportJob.objects.filter(pk=pk, user=request.user).first()
+    if job is None:
+        raise NotFound()
+    return job
+
+
+class StatsExportJobView(APIView):
+    """How far a long export is; `url` gives the file once `status` is done."""
+
+    permission_classes = [IsAuthenticated, OFFICIAL]
+
+    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 404: OpenApiResponse()})
+    def get(self, request, pk: int):
+        return Response(_export_job_answer(request, _own_job(request, pk)))
+
+
+class StatsExportFileView(APIView):
+    """The prepared file of your export (others' exports: 404)."""
+
+    permission_classes = [IsAuthenticated, OFFICIAL]
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            404: OpenApiResponse(),
+        }
+    )
+    def get(self, request, pk: int):
+        from marketplace.storage import private_file_response
+
+        from .exports import CONTENT_TYPES
+
+        job = _own_job(request, pk)
+        if job.status != "done" or not job.file:
+            raise NotFound()
+        return private_file_response(
+            job.file,
+            filename=job.file.name.rsplit("/", 1)[-1],
+            content_type=CONTENT_TYPES[job.file_format],
+            inline=False,
+        )

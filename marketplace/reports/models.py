@@ -12,6 +12,8 @@ replaced as a whole, so a rebuild run twice gives the same rows.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.storage import private_storage
+
 
 class SalesFact(models.Model):
     day = models.DateField(_("day"))
@@ -136,3 +138,33 @@ class RegistrationFact(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.ward_id}: +{self.new}, backlog {self.backlog}"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Being prepared")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ExportJob(models.Model):
+    """An export of a long range, prepared by a task; its file is private to the official who asked."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    file_format = models.CharField(max_length=4)
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True, storage=private_storage)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("statistics export")
+        verbose_name_plural = _("statistics exports")
+
+    def __str__(self):
+        return f"{self.kind}.{self.file_format} for {self.user_id} ({self.status})"

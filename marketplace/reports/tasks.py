@@ -47,3 +47,24 @@ def refresh_after_commit(sender, *, order_id: int, **kwargs) -> None:
         refresh_order.delay(order_id)
 
     transaction.on_commit(enqueue_rollup_refresh, robust=True)
+
+
+@shared_task(name="reports.build_export", acks_late=True, reject_on_worker_lost=True)
+def build_export(job_id: int) -> str:
+    """Prepare an official's long export; a failure is recorded on the job for them to see."""
+    from django.utils import timezone
+
+    from .exports import export_job_run
+    from .models import ExportJob, ExportStatus
+
+    job = ExportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status == ExportStatus.DONE:
+        return "" if job is None else job.status
+    try:
+        export_job_run(job=job)
+    except Exception as exc:
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportStatus.FAILED, error=repr(exc)[:300], finished_at=timezone.now()
+        )
+        raise
+    return ExportStatus.DONE
