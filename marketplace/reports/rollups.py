@@ -27,6 +27,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     Max,
     Min,
     OuterRef,
@@ -46,6 +47,21 @@ from .models import OrderLineFact, SalesFact
 LEFT = (FarmOrderStatus.CANCELLED, FarmOrderStatus.REJECTED, FarmOrderStatus.RETURNED)
 QTY = DecimalField(max_digits=18, decimal_places=3)
 DIMENSIONS = ("day", "farm_id", "ward_id", "category_id", "product_id", "payment_method", "certified", "unit")
+
+
+class PerKg(Func):
+    """`price / kg per unit` as a decimal.
+
+    SQLite divides two whole numbers as whole numbers (a price of 300,001 đồng a yến would be
+    30,000 đồng a kilo, not 30,000.1), so there the price is made a real number first.
+    """
+
+    arg_joiner = " / "
+    template = "(%(expressions)s)"
+    output_field = QTY
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, arg_joiner=" * 1.0 / ", **extra_context)
 
 
 def _zone() -> ZoneInfo:
@@ -120,8 +136,8 @@ def _sales_rows(lines) -> list[SalesFact]:
             delivered_sum=Coalesce(
                 Sum("line_total", filter=Q(farm_order__status=FarmOrderStatus.DELIVERED)), Value(0)
             ),
-            price_min=Min(F("unit_price") / F("kg_per_unit"), filter=weighed, output_field=QTY),
-            price_max=Max(F("unit_price") / F("kg_per_unit"), filter=weighed, output_field=QTY),
+            price_min=Min(PerKg("unit_price", "kg_per_unit"), filter=weighed, output_field=QTY),
+            price_max=Max(PerKg("unit_price", "kg_per_unit"), filter=weighed, output_field=QTY),
         )
     )
     return [
