@@ -36,16 +36,40 @@ from farms.models import (
 from farms.selectors import badge_certifications, farm_verification_queue, products_of, products_public
 from farms.units import kg_per_unit, needs_unit_weight
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.phone import normalize_phone
+from marketplace.accounts.phone import normalize_phone, normalize_phone_or_none
 from marketplace.management.commands.load_demo import DEMO_PASSWORD
 from marketplace.notifications.models import Notification
+from marketplace.reports.demo import GLUT_PRODUCE, history_phone
+from marketplace.reports.models import FulfilmentFact, OrderLineFact, RegistrationFact, SalesFact
+from marketplace.reports.selectors import Filters, price_drops
 from marketplace.text import fold
-from orders.models import FarmOrder, Order
+from orders.models import FarmOrder, LedgerEntry, Order, OrderLine, Payment, Problem, Refund, StatusChange
+from orders.services.ledger import farm_orders_settle_missed, settlement_figures
+from orders.services.problems import orders_complete_delivered
 
 pytestmark = pytest.mark.django_db
 
 SNAPSHOT_MODELS = (
-    User, Farm, FarmDecision, Product, ProductImage, Certification, HarvestLot, Notification, Order, FarmOrder
+    User,
+    Farm,
+    FarmDecision,
+    Product,
+    ProductImage,
+    Certification,
+    HarvestLot,
+    Notification,
+    Order,
+    FarmOrder,
+    OrderLine,
+    StatusChange,
+    Payment,
+    Refund,
+    Problem,
+    LedgerEntry,
+    SalesFact,
+    OrderLineFact,
+    FulfilmentFact,
+    RegistrationFact,
 )
 
 
@@ -278,3 +302,92 @@ def test_the_demo_buyer_has_orders_and_the_demo_farmer_one_to_answer(demo):
     assert packed.shipment.run.courier.phone == normalize_phone("0901000004")
     assert "Demo orders placed for the demo buyer: 2" in demo.output
     assert "Demo orders" not in demo.second_output
+
+
+# --- The demo sales history (marketplace.reports.demo) ------------------------------------------
+
+
+def history_orders():
+    return Order.objects.filter(buyer__phone__startswith="+84199")
+
+
+def test_the_demo_history_spans_months_of_orders_across_households_wards_and_categories(demo):
+    orders = history_orders()
+    assert 4000 <= orders.count() <= 8000
+    assert "Demo sales history:" in demo.output
+    today = timezone.localdate()
+    days = {
+        created.astimezone(timezone.get_current_timezone()).date()
+        for created in orders.values_list("created_at", flat=True)
+    }
+    assert max(days) == today - timedelta(days=1)
+    assert min(days) <= today - timedelta(days=175)
+    assert len({(day.year, day.month) for day in days}) >= 6
+    lines = OrderLine.objects.filter(farm_order__order__in=orders)
+    assert lines.values("farm_order__farm").distinct().count() >= 20
+    assert lines.values("farm_order__farm__ward").distinct().count() >= 12
+    assert lines.values("product__category").distinct().count() >= 15
+    methods = dict(orders.values_list("payment_method").annotate(n=Count("pk")))
+    assert methods["cod"] > methods["vietqr"] > methods["stripe"] > 0
+    statuses = dict(FarmOrder.objects.filter(order__in=orders).values_list("status").annotate(n=Count("pk")))
+    assert statuses["delivered"] > 0.85 * sum(statuses.values())
+    assert {"cancelled", "rejected", "returned"} <= set(statuses)
+    # Finished business only: nothing waits for a household, a courier or a payment.
+    assert set(statuses) <= {"delivered", "cancelled", "rejected", "returned"}
+    assert not orders.filter(status__in=["pending_payment", "confirmed", "processing", "shipped"]).exists()
+    assert Problem.objects.filter(farm_order__order__in=orders, status="resolved").exists()
+    # Stock was not taken: the listings keep what farms.demo gave them.
+    assert demo.before["Product"] == demo.after["Product"]
+
+
+def test_the_demo_history_buyers_can_never_be_real_accounts(demo):
+    buyers = User.objects.filter(phone__startswith="+84199")
+    assert 100 <= buyers.count() <= 200
+    assert buyers.first().phone == history_phone(1)
+    for user in buyers:
+        assert normalize_phone_or_none(user.phone) is None  # no sign-up can take the number
+        assert not user.has_usable_password()
+        assert user.role == Role.BUYER
+    assert not buyers.filter(phone__in=demo_phones()).exists()
+
+
+def test_the_demo_history_is_what_the_services_would_have_left(demo):
+    """The periodic sweeps of `make run` find nothing to do, and the ledger follows its rule."""
+    assert farm_orders_settle_missed() == 0
+    assert orders_complete_delivered() == 0
+    orders = history_orders()
+    for order in orders.order_by("pk")[:200]:
+        assert order.total == order.subtotal + order.delivery_fee
+    delivered = FarmOrder.objects.filter(order__in=orders, status="delivered").order_by("pk")
+    refunded = FarmOrder.objects.filter(problems__status="resolved")
+    for part in list(delivered[:30]) + list(refunded):
+        booked = LedgerEntry.objects.filter(farm_order=part).exclude(kind="payout")
+        sums = {
+            name: sum(getattr(entry, name) for entry in booked)
+            for name in ("gross", "commission", "tax", "net")
+        }
+        assert sums == settlement_figures(part), part.pk
+    # Lead times are real: parts are delivered a day or so after the order, some late, some failed once.
+    fulfilment = FulfilmentFact.objects.all()
+    lead = sum(fulfilment.values_list("lead_seconds", flat=True)) / sum(
+        fulfilment.values_list("lead_count", flat=True)
+    )
+    assert 12 * 3600 < lead < 48 * 3600
+    assert sum(fulfilment.values_list("late", flat=True)) > 0
+    assert sum(fulfilment.values_list("failed", flat=True)) > 0
+
+
+def test_the_demo_history_is_rolled_up_with_one_glut(demo):
+    today = timezone.localdate()
+    facts = SalesFact.objects.all()
+    months = {(day.year, day.month) for day in facts.values_list("day", flat=True)}
+    assert len(months) >= 6
+    assert facts.filter(day__lte=today - timedelta(days=170)).exists()
+    assert OrderLineFact.objects.count() == OrderLine.objects.count()
+    assert RegistrationFact.objects.filter(day__lt=today - timedelta(days=30), verified__gt=0).exists()
+    drops = price_drops(filters=Filters(first=today - timedelta(days=90), last=today), percent=25)
+    glut = Product.objects.get(farm__in=demo_farms(), name=PRODUCE[GLUT_PRODUCE].name)
+    assert [drop["product"] for drop in drops] == [glut.pk]
+    assert drops[0]["change_percent"] < -25
+    # The glut ends at today's listing price, and the dearer weeks before stay believable.
+    assert abs(drops[0]["now"] - glut.price) < glut.price * 0.05

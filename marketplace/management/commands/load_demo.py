@@ -14,6 +14,7 @@ from farms.demo import demo_farms_load
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.phone import format_phone, normalize_phone
 from marketplace.accounts.services import user_create
+from marketplace.reports.demo import demo_history_load
 from orders.demo import demo_orders_load
 
 DEMO_PASSWORD = "chonoi-demo"
@@ -36,8 +37,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Create the demo accounts but not the farm households (seconds faster).",
         )
+        parser.add_argument(
+            "--history-months",
+            type=int,
+            default=6,
+            help="Months of demo sales history before today (0: none). Loaded once.",
+        )
 
-    def handle(self, *args, accounts_only=False, **options):
+    def handle(self, *args, accounts_only=False, history_months=6, **options):
         started = time.monotonic()
         password_hash = None
         with transaction.atomic():
@@ -64,9 +71,9 @@ class Command(BaseCommand):
         for role, phone, name in DEMO_ACCOUNTS:
             self.stdout.write(f"  {role.value:<9} {format_phone(normalize_phone(phone))}  {name}")
         if not accounts_only:
-            self.load_farms(started)
+            self.load_farms(started, history_months=history_months)
 
-    def load_farms(self, started: float) -> None:
+    def load_farms(self, started: float, *, history_months: int) -> None:
         official_phone = next(phone for role, phone, _name in DEMO_ACCOUNTS if role == Role.OFFICIAL)
         official = User.objects.get(phone=normalize_phone(official_phone))
         summary = demo_farms_load(official=official, password=DEMO_PASSWORD)
@@ -81,3 +88,10 @@ class Command(BaseCommand):
         placed = demo_orders_load(buyer=buyer, farmer=farmer, courier=courier)
         if placed:
             self.stdout.write(f"Demo orders placed for the demo buyer: {placed}")
+        history_started = time.monotonic()
+        written = demo_history_load(months=history_months)
+        if written:
+            self.stdout.write(
+                f"Demo sales history: {written} orders over {history_months} months, rolled up "
+                f"[{time.monotonic() - history_started:.1f} s]"
+            )
