@@ -50,6 +50,10 @@ app.conf.beat_schedule = {
         "task": "reports.reconcile_recent_days",
         "schedule": crontab(hour=2, minute=30),
     },
+    "send-monthly-sales-reports": {
+        "task": "reports.send_monthly_reports",
+        "schedule": crontab(day_of_month=1, hour=6, minute=15),
+    },
     "expire-certifications": {
         "task": "farms.expire_certifications",
         "schedule": crontab(hour=0, minute=20),

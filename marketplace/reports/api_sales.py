@@ -215,13 +215,8 @@ class StatsExportView(APIView):
         },
     )
     def get(self, request):
-        from django.conf import settings
-        from django.db import transaction
-        from django.http import HttpResponse
-
-        from .exports import CONTENT_TYPES, FORMATS, KINDS, export_bytes, export_filename, params_from_filters
+        from .exports import FORMATS, KINDS, export_start, params_from_filters
         from .models import ExportJob
-        from .tasks import build_export
 
         kind = request.query_params.get("kind") or "sales"
         file_format = request.query_params.get("file") or "xlsx"
@@ -243,18 +238,12 @@ class StatsExportView(APIView):
                 raise NotFound()
         filters = sales_filters(request, product=product)
         params = params_from_filters(filters, group_by=group_by)
-        if (filters.last - filters.first).days < settings.EXPORT_SYNC_DAYS:
-            response = HttpResponse(
-                export_bytes(kind, file_format, params, filters), content_type=CONTENT_TYPES[file_format]
-            )
-            filename = export_filename(kind, file_format, filters.first, filters.last)
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
-            return response
-        job = ExportJob.objects.create(user=request.user, kind=kind, file_format=file_format, params=params)
-        def enqueue_export():  # named: Django logs a robust callback's name if the broker is down
-            build_export.delay(job.pk)
-
-        transaction.on_commit(enqueue_export, robust=True)
+        answer = export_start(
+            user=request.user, kind=kind, file_format=file_format, params=params, filters=filters
+        )
+        if not isinstance(answer, ExportJob):
+            return answer
+        job = answer
         return Response(_export_job_answer(request, job), status=202)
 
 

@@ -70,9 +70,7 @@ def _number(value):
     return value
 
 
-def to_xlsx(title: str, headers: list[str], rows: list[list], formats: dict[int, str]) -> bytes:
-    book = Workbook()
-    sheet = book.active
+def _fill_sheet(sheet, title: str, headers: list[str], rows: list[list], formats: dict[int, str]) -> None:
     sheet.title = title[:31]
     sheet.append(headers)
     for cell in sheet[1]:
@@ -83,9 +81,20 @@ def to_xlsx(title: str, headers: list[str], rows: list[list], formats: dict[int,
         for (cell,) in sheet.iter_rows(min_row=2, min_col=column + 1, max_col=column + 1):
             cell.number_format = number_format
     sheet.freeze_panes = "A2"
+
+
+def workbook_bytes(sheets: list[tuple[str, list[str], list[list], dict[int, str]]]) -> bytes:
+    """A workbook of several sheets, each (title, headers, rows, column formats)."""
+    book = Workbook()
+    for index, (title, headers, rows, formats) in enumerate(sheets):
+        _fill_sheet(book.active if index == 0 else book.create_sheet(), title, headers, rows, formats)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def to_xlsx(title: str, headers: list[str], rows: list[list], formats: dict[int, str]) -> bytes:
+    return workbook_bytes([(title, headers, rows, formats)])
 
 
 def to_csv(headers: list[str], rows: list[list]) -> bytes:
@@ -160,3 +169,28 @@ def export_job_run(*, job) -> None:
     )
     job.status, job.progress, job.finished_at = ExportStatus.DONE, 100, timezone.now()
     job.save(update_fields=["file", "status", "progress", "finished_at"])
+
+
+def export_start(*, user, kind: str, file_format: str, params: dict, filters: Filters):
+    """Answer a short range with the file at once; for a long one, queue a job and return it."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.http import HttpResponse
+
+    from .models import ExportJob
+    from .tasks import build_export
+
+    if (filters.last - filters.first).days < settings.EXPORT_SYNC_DAYS:
+        response = HttpResponse(
+            export_bytes(kind, file_format, params, filters), content_type=CONTENT_TYPES[file_format]
+        )
+        filename = export_filename(kind, file_format, filters.first, filters.last)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    job = ExportJob.objects.create(user=user, kind=kind, file_format=file_format, params=params)
+
+    def enqueue_export():  # named: Django logs a robust callback's name if the broker is down
+        build_export.delay(job.pk)
+
+    transaction.on_commit(enqueue_export, robust=True)
+    return job

@@ -168,3 +168,19 @@ class ExportJob(models.Model):
 
     def __str__(self):
         return f"{self.kind}.{self.file_format} for {self.user_id} ({self.status})"
+
+
+class ReportSubscription(models.Model):
+    """An official who receives the monthly XLSX report by email (their wards, the month before)."""
+
+    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="report_subscription")
+    # The first day of the last month sent: sending a month twice sends nothing.
+    last_sent_month = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("monthly report subscription")
+        verbose_name_plural = _("monthly report subscriptions")
+
+    def __str__(self):
+        return f"{self.user_id}: {self.last_sent_month}"

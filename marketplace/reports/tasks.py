@@ -68,3 +68,11 @@ def build_export(job_id: int) -> str:
         )
         raise
     return ExportStatus.DONE
+
+
+@shared_task(name="reports.send_monthly_reports", acks_late=True, reject_on_worker_lost=True)
+def send_monthly_reports() -> int:
+    """Email last month's XLSX report to subscribed officials (on the 1st; once per official and month)."""
+    from .monthly import monthly_reports_send
+
+    return monthly_reports_send()

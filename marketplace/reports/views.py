@@ -30,7 +30,7 @@ from marketplace.money import format_vnd
 from orders.models import PaymentMethod
 
 from .api_sales import _int, date_range, sales_filters
-from .models import SalesFact
+from .models import ReportSubscription, SalesFact
 from .selectors import (
     SUPPRESSED,
     Filters,
@@ -349,5 +349,14 @@ def dashboard(request):
             filters.wards,
         ),
         charts=charts,
+        export_query=request.GET.urlencode(),
+        export_groups=[
+            ("day", _("By day")),
+            ("category", _("By category")),
+            ("ward", _("By ward")),
+            ("household", _("By household")),
+            ("product", _("By product")),
+        ],
+        subscribed=ReportSubscription.objects.filter(user=request.user).exists(),
     )
     return render(request, "reports/dashboard.html", context)

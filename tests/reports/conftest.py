@@ -30,7 +30,7 @@ def world(make_user):
     return {"a": a, "b": b, "today": today.isoformat()}
 
 
-def official(make_user, *wards):
+def official(make_user, *wards, **fields):
     if not wards:
-        return make_user(Role.OFFICIAL)  # city-wide
-    return make_user(Role.OFFICIAL, city_wide=False, wards=list(wards))
+        return make_user(Role.OFFICIAL, **fields)  # city-wide
+    return make_user(Role.OFFICIAL, city_wide=False, wards=list(wards), **fields)
