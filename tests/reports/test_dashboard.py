@@ -398,3 +398,26 @@ def test_without_chart_js_the_page_still_shows_tables_and_map(market, city, monk
 def test_the_officials_home_links_the_dashboard(city):
     html = city.get(reverse("official-home")).content.decode()
     assert f'href="{URL}"' in html
+
+
+def test_large_kilos_read_with_thousands_grouped_in_vietnamese():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("vi"):
+        html = render_to_string(
+            "reports/_sales_table.html",
+            {
+                "rows": [
+                    {
+                        "key": 1,
+                        "label": "Khoai lang",
+                        "orders": 9,
+                        "quantity_kg": "26378.500",
+                        "gross": 1,
+                        "buyers": 9,
+                    }
+                ]
+            },
+        )
+    assert "26.378,5" in html and "26378" not in html
