@@ -31,6 +31,7 @@ from orders.models import PaymentMethod
 
 from .api_sales import _int, date_range, sales_filters
 from .models import ReportSubscription, SalesFact
+from .operations import fulfilment_report, registrations_report
 from .selectors import (
     SUPPRESSED,
     Filters,
@@ -358,5 +359,11 @@ def dashboard(request):
             ("product", _("By product")),
         ],
         subscribed=ReportSubscription.objects.filter(user=request.user).exists(),
+        fulfilment=fulfilment_report(
+            first=filters.first, last=filters.last, wards=filters.wards, group_by="ward"
+        ),
+        registrations=registrations_report(
+            first=filters.first, last=filters.last, wards=filters.wards, group_by="ward"
+        ),
     )
     return render(request, "reports/dashboard.html", context)

@@ -98,3 +98,24 @@ def test_a_long_range_from_the_page_is_followed_until_the_file_is_ready(
     assert f"/api/v1/stats/exports/{job.pk}/file/" in page and "http-equiv" not in page  # done: no refresh
     client.force_login(official(make_user))
     assert client.get(response["Location"]).status_code == 404
+
+
+def test_the_dashboard_shows_fulfilment_and_registrations(world, make_user, client):
+    from marketplace.reports.operations import fulfilment_rebuild, registrations_rebuild
+
+    today = timezone.localdate()
+    fulfilment_rebuild(first=today, last=today)
+    registrations_rebuild(first=today, last=today)
+    client.force_login(official(make_user))
+    response = client.get("/official/stats/?preset=month")
+    f, r = response.context["fulfilment"]["totals"], response.context["registrations"]["totals"]
+    # Four cash-on-delivery parts reached their households; one was cancelled; none delivered yet.
+    assert (f["parts"], f["delivered"], f["cancelled"], f["fulfilment_rate"]) == (4, 0, 1, "0.0")
+    assert r["new"] == 2 and r["backlog"] == 0  # the two households, verified on creation
+    html = response.content.decode()
+    section = html[html.index('id="operations"') :]
+    assert "0 / 4" in section and 'id="fulfilment-by-ward"' in section
+    assert {row["label"] for row in response.context["fulfilment"]["rows"]} == {
+        world["a"].farm.ward.name,
+        world["b"].farm.ward.name,
+    }
