@@ -128,3 +128,29 @@ def test_the_number_of_queries_does_not_grow_with_the_orders(
     with django_assert_max_num_queries(len(few.captured_queries)):
         data = client.get(SALES, {"group_by": "product"}).json()
     assert data["totals"]["orders"] == 8
+
+
+def test_no_buyers_personal_data_in_any_answer(world, make_user, api_as):
+    from orders.models import Order
+
+    client = api_as(official(make_user))
+    text = " ".join(
+        client.get(url, params).content.decode()
+        for url, params in [
+            (SALES, {"group_by": group_by})
+            for group_by in ("day", "week", "month", "category", "ward", "household", "product")
+        ]
+        + [
+            (PRICES, {"product": world["a"].pk}),
+            ("/api/v1/stats/fulfilment/", {}),
+            ("/api/v1/stats/registrations/", {}),
+        ]
+    )
+    for order in Order.objects.select_related("buyer"):
+        for private in (
+            order.buyer.full_name,
+            order.buyer.phone,
+            order.delivery_phone,
+            order.delivery_address,
+        ):
+            assert private and private not in text
