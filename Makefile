@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+BENCH_STATS_ARGS ?=
 # Chart.js for the officials' dashboard: installed by npm from package-lock.json, copied into
 # the static files (gitignored). Nothing is fetched from a CDN at run time.
 CHART_JS := marketplace/static/vendor/chart.umd.min.js
 
-.PHONY: run test lint messages check-messages bench clean help
+.PHONY: run test lint messages check-messages bench bench-stats clean help
 
 help:
 	@echo "make run    serve http://127.0.0.1:8000 with a worker, the scheduler and demo data"
@@ -20,6 +21,7 @@ help:
 	@echo "make messages        refresh the translation catalogues (needs gettext)"
 	@echo "make check-messages  fail on untranslated or fuzzy catalogue entries"
 	@echo "make bench  benchmarks on PostgreSQL (BENCH_DATABASE_URL; BENCH_ARGS=--help for options)"
+	@echo "make bench-stats     only the sales statistics benchmark (BENCH_STATS_ARGS=--help)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -63,9 +65,15 @@ check-messages: $(VENV)/.dev-installed
 	$(PY) scripts/i18n.py check
 
 # Not part of the tests: serves the catalogue from gunicorn on PostgreSQL against its raw-SQL
-# floor and prints the table kept in docs/performance.md (results in var/bench/).
+# floor, then the sales statistics (rollup rebuild against raw SQL, stats API and dashboard at
+# 10 thousand and 1 million order lines), and prints the tables kept in docs/performance.md
+# (results in var/bench/). BENCH_ARGS go to the catalogue, BENCH_STATS_ARGS to the statistics.
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench.catalogue $(BENCH_ARGS)
+	$(PY) -m bench.stats $(BENCH_STATS_ARGS)
+
+bench-stats: $(VENV)/.dev-installed
+	$(PY) -m bench.stats $(BENCH_STATS_ARGS)
 
 clean:
 	rm -rf $(VENV) var node_modules marketplace/static/vendor

@@ -17,8 +17,6 @@ import subprocess
 import sys
 import time
 
-import psycopg
-
 from bench import harness
 
 PATH = "/api/v1/products/?page_size=50"
@@ -56,14 +54,7 @@ def prepare_database(url: str, env: dict, *, households: int, listings: int, kee
     reuse = keep_db and harness.database_exists(url)
     if not reuse:
         harness.recreate_database(url)
-    began = time.monotonic()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=harness.ROOT,
-        env=env,
-        check=True,
-    )
-    migrated = time.monotonic() - began
+    migrated = harness.migrate(env)
 
     os.environ.update(env)  # this process seeds through the app's models
     import django
@@ -79,12 +70,7 @@ def prepare_database(url: str, env: dict, *, households: int, listings: int, kee
 
         connection.close()
         harness.recreate_database(url)
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=harness.ROOT,
-            env=env,
-            check=True,
-        )
+        harness.migrate(env)
 
     from bench.seed import seed_catalogue
 
@@ -169,18 +155,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     url = os.environ.get("BENCH_DATABASE_URL") or harness.DEFAULT_DATABASE_URL
-    try:
-        info = harness.machine(harness.maintenance_url(url), workers=args.workers)
-    except psycopg.OperationalError as exc:
-        print(
-            f"No PostgreSQL at {harness.maintenance_url(url)} ({exc}). Set BENCH_DATABASE_URL.",
-            file=sys.stderr,
-        )
+    info = harness.checked_machine(url, workers=args.workers)
+    if info is None:
         return 2
-    if info["load_average_1min"] > 0.5 * (info["cpus"] or 1):
-        print(
-            f"Warning: the machine is busy (load average {info['load_average_1min']:g}): figures will be low."
-        )
     env = server_env(url)
     seed = prepare_database(
         url, env, households=args.households, listings=args.listings, keep_db=args.keep_db

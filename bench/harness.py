@@ -68,6 +68,15 @@ def drop_database(url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
+def migrate(env: dict) -> float:
+    """Run the app's migrations on the database `env` names; return the seconds they took."""
+    began = time.monotonic()
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    return time.monotonic() - began
+
+
 def postgres_version(url: str) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute("SHOW server_version").fetchone()[0].split()[0]
@@ -126,6 +135,20 @@ def machine(database_url: str, *, workers: int) -> dict:
         "gunicorn_workers": workers,
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
+
+
+def checked_machine(url: str, *, workers: int) -> dict | None:
+    """Return `machine()` for the server of `url`, warning when the machine is busy; None without it."""
+    try:
+        info = machine(maintenance_url(url), workers=workers)
+    except psycopg.OperationalError as exc:
+        print(f"No PostgreSQL at {maintenance_url(url)} ({exc}). Set BENCH_DATABASE_URL.", file=sys.stderr)
+        return None
+    if info["load_average_1min"] > 0.5 * (info["cpus"] or 1):
+        print(
+            f"Warning: the machine is busy (load average {info['load_average_1min']:g}): figures will be low."
+        )
+    return info
 
 
 def machine_line(info: dict) -> str:
@@ -237,11 +260,13 @@ class Server:
         return _children(self.process.pid) if self.process else []
 
 
-def fetch(port: int, path: str, *, host: str, timeout: float = 30) -> tuple[int, dict, bytes]:
-    """GET `path` from 127.0.0.1:`port` with `Host: host`; return status, headers and body."""
+def fetch(
+    port: int, path: str, *, host: str, timeout: float = 30, headers: dict | None = None
+) -> tuple[int, dict, bytes]:
+    """GET `path` from 127.0.0.1:`port` with `Host: host` (and `headers`); return status, headers, body."""
     conn = http.client.HTTPConnection(BIND_HOST, port, timeout=timeout)
     try:
-        conn.request("GET", path, headers={"Host": host, "Accept": "application/json"})
+        conn.request("GET", path, headers={"Host": host, "Accept": "application/json", **(headers or {})})
         response = conn.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
