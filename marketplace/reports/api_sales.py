@@ -27,21 +27,28 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
 
 
-def _date(request, name: str, default: date) -> date:
+#: Statistics cover these years: enough for the books, and far from datetime's limits (the
+#: period before a range, a week back for the price watch).
+YEARS = range(2000, 3000)
+
+
+def _date(request, name: str) -> date | None:
     raw = request.query_params.get(name)
     if not raw:
-        return default
+        return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise ValidationError({name: [_("Enter a date as YYYY-MM-DD.")]}) from None
+    if value.year not in YEARS:
+        raise ValidationError({name: [_("Choose a date from 2000 to 2999.")]})
+    return value
 
 
 def date_range(request) -> tuple[date, date]:
     """`from` and `to` (inclusive; the last 30 days by default), at most three years apart."""
-    today = timezone.localdate()
-    last = _date(request, "to", today)
-    first = _date(request, "from", last - timedelta(days=DEFAULT_DAYS - 1))
+    last = _date(request, "to") or timezone.localdate()
+    first = _date(request, "from") or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
         raise ValidationError({"from": [_("Choose a start on or before the end.")]})
     if (last - first).days >= MAX_DAYS:
@@ -59,12 +66,18 @@ def _int(request, name: str) -> int | None:
 
 
 def scoped_wards(request) -> frozenset[str] | None:
-    """The wards the answer covers: the official's, narrowed to `?ward=` (outside them: 404)."""
+    """The wards the answer covers: the official's, narrowed to `?ward=` (not theirs or unknown: 404)."""
+    from marketplace.geo.models import Ward
+
     mine = wards_of(request.user)
     wanted = request.query_params.get("ward")
     if not wanted:
         return mine
-    if mine is not None and wanted not in mine:
+    if not (len(wanted) == 5 and wanted.isascii() and wanted.isdigit()) or (
+        mine is not None and wanted not in mine
+    ):
+        raise NotFound()
+    if mine is None and not Ward.objects.filter(pk=wanted).exists():
         raise NotFound()
     return frozenset([wanted])
 

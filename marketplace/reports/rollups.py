@@ -46,7 +46,9 @@ from .models import OrderLineFact, SalesFact
 
 LEFT = (FarmOrderStatus.CANCELLED, FarmOrderStatus.REJECTED, FarmOrderStatus.RETURNED)
 QTY = DecimalField(max_digits=18, decimal_places=3)
-DIMENSIONS = ("day", "farm_id", "ward_id", "category_id", "product_id", "payment_method", "certified", "unit")
+# Not the unit: a household may change a listing's unit during a day; the cell stays one row
+# (its `unit` is the lines' unit, the latest in the alphabet if they differ; `quantity_kg` is exact).
+DIMENSIONS = ("day", "farm_id", "ward_id", "category_id", "product_id", "payment_method", "certified")
 
 
 class PerKg(Func):
@@ -123,6 +125,7 @@ def _sales_rows(lines) -> list[SalesFact]:
         _lines(lines)
         .values(*DIMENSIONS)
         .annotate(
+            unit_any=Max("unit"),
             orders_n=Count("order_id", filter=live, distinct=True),
             lines_n=Count("pk", filter=live),
             quantity_sum=Coalesce(Sum("packed", filter=live), Value(Decimal(0)), output_field=QTY),
@@ -149,7 +152,7 @@ def _sales_rows(lines) -> list[SalesFact]:
             product_id=row["product_id"],
             payment_method=row["payment_method"],
             certified=row["certified"],
-            unit=row["unit"],
+            unit=row["unit_any"],
             orders=row["orders_n"],
             lines=row["lines_n"],
             quantity=_qty(row["quantity_sum"]),

@@ -118,6 +118,8 @@ def _area_wards(area: str, mine: frozenset[str] | None, districts: list[WardAlia
         if district is None:
             raise Refused(_("Choose a ward or former district in your scope from the list."))
         return frozenset(ward.code for ward in district.wards.all() if mine is None or ward.code in mine)
+    if not (len(area) == 5 and area.isascii() and area.isdigit()):  # a NUL byte would upset PostgreSQL
+        raise Refused(_("Choose a ward or former district in your scope from the list."))
     if (mine is not None and area not in mine) or not Ward.objects.filter(pk=area).exists():
         raise Refused(_("Choose a ward or former district in your scope from the list."))
     return frozenset([area])
@@ -298,7 +300,8 @@ def dashboard(request):
     # The price watch follows the product filter, else the product chosen for it, else the best seller.
     sold_names = dict(sold)
     raw_watch = request.GET.get("watch", "")
-    watched = filters.product or (int(raw_watch) if raw_watch.isascii() and raw_watch.isdigit() else None)
+    is_id = raw_watch.isascii() and raw_watch.isdigit() and len(raw_watch) <= 18  # a 64-bit id at most
+    watched = filters.product or (int(raw_watch) if is_id else None)
     if watched not in sold_names:
         watched = products[0]["key"] if products else None
     prices = price_watch(filters=replace(filters, product=watched)) if watched is not None else []

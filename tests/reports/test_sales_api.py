@@ -154,3 +154,47 @@ def test_no_buyers_personal_data_in_any_answer(world, make_user, api_as):
             order.delivery_address,
         ):
             assert private and private not in text
+
+
+def test_a_listing_whose_unit_changes_during_a_day_still_rolls_up(world, make_user, api_as):
+    product = world["a"]
+    product.unit = "yen"  # the household now sells it by the yến (10 kg)
+    product.save(update_fields=["unit"])
+    place(make_user(Role.BUYER), [(product, 1)])
+    today = timezone.localdate()
+    rollups_rebuild(first=today, last=today)  # used to fail: two rows for one cell
+    totals = api_as(official(make_user)).get(SALES).json()["totals"]
+    # 3 kg + 1 yến (10 kg) from A, 3 kg from B.
+    assert totals["quantity_kg"] == "16.000"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"to": "0001-01-10"},
+        {"from": "0001-01-01", "to": "0001-01-10"},
+        {"from": "1999-12-31"},
+        {"to": "3000-01-01"},
+    ],
+)
+def test_dates_out_of_the_books_range_are_field_errors(world, make_user, api_as, client, params):
+    user = official(make_user)
+    for url in (SALES, "/api/v1/stats/fulfilment/", "/api/v1/stats/registrations/"):
+        answer = api_as(user).get(url, params)
+        assert answer.status_code == 400, (url, answer.content)
+    client.force_login(user)
+    page = client.get("/official/stats/", {"preset": "custom", **params})
+    assert page.status_code == 200 and page.context["errors"]
+
+
+@pytest.mark.parametrize("ward", ["abc", "99999", "3115", "31150\x00"])
+def test_a_ward_that_does_not_exist_is_not_found(world, make_user, api_as, ward):
+    assert api_as(official(make_user)).get(SALES, {"ward": ward}).status_code == 404
+
+
+def test_the_page_answers_odd_areas_and_watches_without_a_crash(world, make_user, client):
+    client.force_login(official(make_user))
+    odd_area = client.get("/official/stats/", {"area": "31150\x00"})
+    assert odd_area.status_code == 200 and odd_area.context["errors"]
+    long_watch = client.get("/official/stats/", {"watch": "9" * 5000})
+    assert long_watch.status_code == 200 and not long_watch.context["errors"]
