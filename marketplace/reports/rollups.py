@@ -52,7 +52,7 @@ DIMENSIONS = ("day", "farm_id", "ward_id", "category_id", "product_id", "payment
 
 
 class PerKg(Func):
-    """`price / kg per unit` as a decimal.
+    """`amount / kilograms` as a decimal.
 
     SQLite divides two whole numbers as whole numbers (a price of 300,001 đồng a yến would be
     30,000 đồng a kilo, not 30,000.1), so there the price is made a real number first.
@@ -118,6 +118,12 @@ def _lines(lines):
     )
 
 
+#: A line's kilograms as packed. Its price per kg is what the buyer paid for them (`line_total`):
+#: the same basis as the average (`gross_kg / quantity_kg`), so the average lies between the lowest
+#: and the highest even when a line weighed heavier than ordered was capped at the authorised price.
+_KG = ExpressionWrapper(F("packed") * F("kg_per_unit"), output_field=QTY)
+
+
 def _sales_rows(lines) -> list[SalesFact]:
     live = ~Q(farm_order__status__in=LEFT)
     weighed = live & Q(kg_per_unit__isnull=False)
@@ -139,8 +145,8 @@ def _sales_rows(lines) -> list[SalesFact]:
             delivered_sum=Coalesce(
                 Sum("line_total", filter=Q(farm_order__status=FarmOrderStatus.DELIVERED)), Value(0)
             ),
-            price_min=Min(PerKg("unit_price", "kg_per_unit"), filter=weighed, output_field=QTY),
-            price_max=Max(PerKg("unit_price", "kg_per_unit"), filter=weighed, output_field=QTY),
+            price_min=Min(PerKg("line_total", _KG), filter=weighed, output_field=QTY),
+            price_max=Max(PerKg("line_total", _KG), filter=weighed, output_field=QTY),
         )
     )
     return [

@@ -400,7 +400,8 @@ def measures(lines) -> dict:
 
 
 def price_per_kg(line: Line) -> Decimal:
-    return (Decimal(line.unit_price) / line.kg_per_unit).quantize(QTY)
+    """What the buyer paid per kilogram packed (the basis of the average too)."""
+    return (Decimal(line.total) / (line.packed * line.kg_per_unit)).quantize(QTY)
 
 
 def group(lines, key) -> dict:

@@ -198,3 +198,19 @@ def test_the_page_answers_odd_areas_and_watches_without_a_crash(world, make_user
     assert odd_area.status_code == 200 and odd_area.context["errors"]
     long_watch = client.get("/official/stats/", {"watch": "9" * 5000})
     assert long_watch.status_code == 200 and not long_watch.context["errors"]
+
+
+def test_the_average_price_lies_between_the_lowest_and_the_highest(world, make_user, api_as):
+    from orders import services as order_services
+
+    # 2 kg at 48,000 weighed 2.2 kg: the buyer pays no more (96,000 for 2.2 kg = 43,636.36 a kilo).
+    order = place(make_user(Role.BUYER), [(world["a"], 2)])
+    part = order.farm_orders.get()
+    order_services.farm_order_accept(farm_order=part, by=part.farm.owner)
+    line = part.lines.get()
+    order_services.farm_order_ready(farm_order=part, by=part.farm.owner, actual_quantities={line.pk: "2.2"})
+    today = timezone.localdate()
+    rollups_rebuild(first=today, last=today)
+    (row,) = api_as(official(make_user)).get(PRICES, {"product": world["a"].pk}).json()["rows"]
+    assert row["min"] <= row["avg_price_per_kg"] <= row["max"]
+    assert (row["min"], row["max"]) == (43636, 48000)
