@@ -15,12 +15,20 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from farms.models import Category, Product
+from farms.models import Category
 from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import role_permission
 from orders.models import PaymentMethod
 
-from .selectors import GROUPS, Filters, category_with_children, price_watch, sales_report, wards_of
+from .selectors import (
+    GROUPS,
+    Filters,
+    category_with_children,
+    price_watch,
+    product_in_scope,
+    sales_report,
+    wards_of,
+)
 
 OFFICIAL = role_permission(Role.OFFICIAL)
 DEFAULT_DAYS = 30
@@ -170,9 +178,8 @@ class PriceStatsView(APIView):
         product_id = _int(request, "product")
         if product_id is None:
             raise ValidationError({"product": [_("Choose a product.")]})
-        product = Product.objects.select_related("farm").filter(pk=product_id).first()
-        wards = wards_of(request.user)
-        if product is None or (wards is not None and product.farm.ward_id not in wards):
+        product = product_in_scope(product_id, wards_of(request.user))
+        if product is None:
             raise NotFound()
         filters = sales_filters(request, product=product_id)
         return Response(
@@ -245,9 +252,7 @@ class StatsExportView(APIView):
         product = None
         if kind == "prices":
             product = _int(request, "product")
-            wards = wards_of(request.user)
-            found = Product.objects.select_related("farm").filter(pk=product).first() if product else None
-            if found is None or (wards is not None and found.farm.ward_id not in wards):
+            if product_in_scope(product, wards_of(request.user)) is None:
                 raise NotFound()
         filters = sales_filters(request, product=product)
         params = params_from_filters(filters, group_by=group_by)

@@ -248,3 +248,22 @@ def price_drops(*, filters: Filters, percent: int) -> list[dict]:
                 }
             )
     return sorted(drops, key=lambda d: (d["change_percent"], d["name"]))
+
+
+def product_in_scope(product_id: int | None, wards: frozenset[str] | None) -> Product | None:
+    """The product, if its household is in `wards` (None: the whole city); else None."""
+    if product_id is None:
+        return None
+    product = Product.objects.select_related("farm").filter(pk=product_id).first()
+    if product is None or (wards is not None and product.farm.ward_id not in wards):
+        return None
+    return product
+
+
+def products_sold(*, filters: Filters, wards: frozenset[str] | None) -> list[tuple[int, str]]:
+    """(id, "product — household") of the products sold in `wards` within the period, by name."""
+    sold = SalesFact.objects.filter(day__gte=filters.first, day__lte=filters.last)
+    if wards is not None:
+        sold = sold.filter(ward_id__in=wards)
+    rows = sold.values_list("product_id", "product__name", "farm__name").distinct()
+    return sorted((pk, f"{name} — {farm}") for pk, name, farm in rows)

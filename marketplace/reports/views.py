@@ -30,7 +30,7 @@ from marketplace.money import format_vnd
 from orders.models import PaymentMethod
 
 from .api_sales import _int, date_range, sales_filters
-from .models import ReportSubscription, SalesFact
+from .models import ReportSubscription
 from .operations import fulfilment_report, registrations_report
 from .selectors import (
     SUPPRESSED,
@@ -38,6 +38,8 @@ from .selectors import (
     payment_mix,
     price_drops,
     price_watch,
+    product_in_scope,
+    products_sold,
     sales_report,
     sales_totals,
     wards_of,
@@ -135,10 +137,8 @@ def _filters(request, mine, districts) -> tuple[str, Filters]:
         _query({"from": first.isoformat(), "to": last.isoformat(), **query}, request.user)
     )
     product = _int(_query(params), "product")
-    if product is not None:
-        owner_ward = Product.objects.filter(pk=product).values_list("farm__ward_id", flat=True).first()
-        if owner_ward is None or (mine is not None and owner_ward not in mine):
-            raise Refused(_("Choose a product sold in your scope from the list."))
+    if product is not None and product_in_scope(product, mine) is None:
+        raise Refused(_("Choose a product sold in your scope from the list."))
     wards = _area_wards(params.get("area", ""), mine, districts)
     return preset, replace(filters, wards=wards, product=product)
 
@@ -241,15 +241,6 @@ def _districts(mine) -> list[WardAlias]:
     ]
 
 
-def _products_sold(mine, filters: Filters) -> list[tuple[int, str]]:
-    """(id, "product — household") of the products sold in scope within the period."""
-    sold = SalesFact.objects.filter(day__gte=filters.first, day__lte=filters.last)
-    if mine is not None:
-        sold = sold.filter(ward_id__in=mine)
-    rows = sold.values_list("product_id", "product__name", "farm__name").distinct()
-    return sorted((pk, f"{name} — {farm}") for pk, name, farm in rows)
-
-
 @role_required(Role.OFFICIAL)
 def dashboard(request):
     """Show the sales of the official's wards in a period, against the period before."""
@@ -276,7 +267,7 @@ def dashboard(request):
     if context["errors"]:
         return render(request, "reports/dashboard.html", context)
 
-    context["products"] = sold = _products_sold(mine, filters)
+    context["products"] = sold = products_sold(filters=filters, wards=mine)
     days = (filters.last - filters.first).days + 1
     step = "day" if days <= DAILY_UP_TO_DAYS else "week"
     timeline = sales_report(filters=filters, group_by=step)

@@ -6,6 +6,7 @@ itself) until the file is ready. Only the official who asked reaches a job or it
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,8 +17,9 @@ from marketplace.accounts.decorators import role_required
 from marketplace.accounts.models import Role
 
 from .exports import FORMATS, export_start, params_from_filters
-from .models import ExportJob, ReportSubscription
+from .models import ExportJob
 from .selectors import GROUPS, wards_of
+from .services import report_subscription_set
 from .views import Refused, _districts, _filters
 
 official_only = role_required(Role.OFFICIAL)
@@ -60,13 +62,15 @@ def export_job(request, pk: int):
 @require_POST
 def subscription(request):
     """Subscribe to (or stop) the monthly XLSX report by email."""
-    if request.POST.get("monthly") == "on":
-        if not request.user.email:
-            messages.error(request, _("Add an email address to your account first."))
-        else:
-            ReportSubscription.objects.get_or_create(user=request.user)
-            messages.success(request, _("You will receive the report of each month by email on the 1st."))
+    try:
+        subscribed = report_subscription_set(user=request.user, monthly=request.POST.get("monthly") == "on")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
     else:
-        ReportSubscription.objects.filter(user=request.user).delete()
-        messages.success(request, _("You will no longer receive the monthly report."))
+        messages.success(
+            request,
+            _("You will receive the report of each month by email on the 1st.")
+            if subscribed
+            else _("You will no longer receive the monthly report."),
+        )
     return redirect("reports:dashboard")

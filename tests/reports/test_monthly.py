@@ -77,6 +77,12 @@ def test_the_dashboard_downloads_and_subscribes(world, make_user, client):
     assert ReportSubscription.objects.filter(user=user).exists()
     client.post("/official/stats/subscription/", {})
     assert not ReportSubscription.objects.filter(user=user).exists()
+    no_email = official(make_user)
+    client.force_login(no_email)
+    refused = client.post("/official/stats/subscription/", {"monthly": "on"}, follow=True)
+    assert "Hãy thêm địa chỉ email vào tài khoản trước." in refused.content.decode()
+    assert not ReportSubscription.objects.filter(user=no_email).exists()
+    client.force_login(user)
     client.force_login(make_user(Role.BUYER))
     assert client.get("/official/stats/export/").status_code == 403
     assert client.post("/official/stats/subscription/", {"monthly": "on"}).status_code == 403
