@@ -359,7 +359,7 @@ SALES_COLUMNS = (
 
 SALES_SQL = f"""
     INSERT INTO reports_salesfact ({SALES_COLUMNS})
-    SELECT day, farm_id, ward_id, category_id, product_id, payment_method, certified, unit,
+    SELECT day, farm_id, ward_id, category_id, product_id, payment_method, certified, MAX(unit),
            COUNT(DISTINCT order_id) FILTER (WHERE live),
            COUNT(*) FILTER (WHERE live),
            COALESCE(SUM(packed) FILTER (WHERE live), 0),
@@ -369,10 +369,10 @@ SALES_SQL = f"""
            COALESCE(SUM(line_total) FILTER (WHERE NOT live), 0),
            COALESCE(SUM(refund) FILTER (WHERE live), 0),
            COALESCE(SUM(line_total) FILTER (WHERE delivered), 0),
-           MIN(unit_price / kg_per_unit) FILTER (WHERE live AND kg_per_unit IS NOT NULL),
-           MAX(unit_price / kg_per_unit) FILTER (WHERE live AND kg_per_unit IS NOT NULL)
+           ROUND(MIN(line_total / (packed * kg_per_unit)) FILTER (WHERE live AND kg_per_unit IS NOT NULL), 3),
+           ROUND(MAX(line_total / (packed * kg_per_unit)) FILTER (WHERE live AND kg_per_unit IS NOT NULL), 3)
     FROM ({LINES_SQL}) line
-    GROUP BY day, farm_id, ward_id, category_id, product_id, payment_method, certified, unit
+    GROUP BY day, farm_id, ward_id, category_id, product_id, payment_method, certified
 """
 
 LINE_COLUMNS = (

@@ -18,7 +18,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -124,10 +124,11 @@ def _lines(lines):
 _KG = ExpressionWrapper(F("packed") * F("kg_per_unit"), output_field=QTY)
 
 
-def _sales_rows(lines) -> list[SalesFact]:
+def _sales_query(lines):
+    """The `SalesFact` cells of `lines`, one row per cell, with the model's column names."""
     live = ~Q(farm_order__status__in=LEFT)
     weighed = live & Q(kg_per_unit__isnull=False)
-    rows = (
+    return (
         _lines(lines)
         .values(*DIMENSIONS)
         .annotate(
@@ -149,66 +150,63 @@ def _sales_rows(lines) -> list[SalesFact]:
             price_max=Max(PerKg("line_total", _KG), filter=weighed, output_field=QTY),
         )
     )
-    return [
-        SalesFact(
-            day=row["day"],
-            farm_id=row["farm_id"],
-            ward_id=row["ward_id"],
-            category_id=row["category_id"],
-            product_id=row["product_id"],
-            payment_method=row["payment_method"],
-            certified=row["certified"],
-            unit=row["unit_any"],
-            orders=row["orders_n"],
-            lines=row["lines_n"],
-            quantity=_qty(row["quantity_sum"]),
-            quantity_kg=_qty(row["quantity_kg_sum"]),
-            gross=row["gross_sum"],
-            gross_kg=row["gross_kg_sum"],
-            cancelled=row["cancelled_sum"],
-            refunded=row["refunded_sum"],
-            delivered=row["delivered_sum"],
-            price_min_kg=None if row["price_min"] is None else _qty(row["price_min"]),
-            price_max_kg=None if row["price_max"] is None else _qty(row["price_max"]),
-        )
-        for row in rows
-    ]
 
 
-def _qty(value) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.001"))
+#: SalesFact's columns and the query's names for them (quantities rounded to the column's 3 places).
+SALES_COLUMNS = {
+    **{name: name for name in DIMENSIONS},
+    "unit": "unit_any",
+    "orders": "orders_n",
+    "lines": "lines_n",
+    "quantity": "ROUND(quantity_sum, 3)",
+    "quantity_kg": "ROUND(quantity_kg_sum, 3)",
+    "gross": "gross_sum",
+    "gross_kg": "gross_kg_sum",
+    "cancelled": "cancelled_sum",
+    "refunded": "refunded_sum",
+    "delivered": "delivered_sum",
+    "price_min_kg": "ROUND(price_min, 3)",
+    "price_max_kg": "ROUND(price_max, 3)",
+}
+
+LINE_COLUMNS = {
+    "day": "day",
+    "order_id": "order_id",
+    "buyer_id": "buyer_id",
+    "farm_id": "farm_id",
+    "ward_id": "ward_id",
+    "category_id": "category_id",
+    "product_id": "product_id",
+    "payment_method": "payment_method",
+    "certified": "certified",
+    "live": "is_live",
+}
 
 
-def _line_rows(lines) -> list[OrderLineFact]:
-    return [
-        OrderLineFact(
-            day=row["day"],
-            order_id=row["order_id"],
-            buyer_id=row["buyer_id"],
-            farm_id=row["farm_id"],
-            ward_id=row["ward_id"],
-            category_id=row["category_id"],
-            product_id=row["product_id"],
-            payment_method=row["payment_method"],
-            certified=row["certified"],
-            live=row["is_live"],
-        )
-        for row in _lines(lines).values(
-            "day",
-            "order_id",
-            "buyer_id",
-            "farm_id",
-            "ward_id",
-            "category_id",
-            "product_id",
-            "payment_method",
-            "certified",
-            "is_live",
-        )
-    ]
+def _insert_select(model, columns: dict[str, str], queryset) -> int:
+    """Write the rows of `queryset` into `model`'s table in the database (`INSERT … SELECT`).
+
+    The rows never travel through Python: the query Django builds for the aggregation is the
+    `SELECT`, and `columns` maps each column of the table to an expression over its names.
+    """
+    sql, params = queryset.query.sql_with_params()
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    targets = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    sources = ", ".join(
+        expression if "(" in expression else quote(expression) for expression in columns.values()
+    )
+    # Names come from the model and the constants above, every value is a parameter.
+    insert = f"INSERT INTO {quote(model._meta.db_table)} ({targets}) SELECT {sources} FROM ({sql}) AS cells"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(insert, params)
+        return cursor.rowcount
 
 
-BATCH = 2000
+def _write(lines, *, line_facts) -> dict[str, int]:
+    sales = _insert_select(SalesFact, SALES_COLUMNS, _sales_query(lines))
+    facts = _insert_select(OrderLineFact, LINE_COLUMNS, _lines(line_facts).values(*LINE_COLUMNS.values()))
+    return {"sales": sales, "lines": facts}
 
 
 @transaction.atomic
@@ -220,9 +218,7 @@ def rollups_rebuild(*, first: date, last: date) -> dict[str, int]:
     )
     SalesFact.objects.filter(day__gte=first, day__lte=last).delete()
     OrderLineFact.objects.filter(day__gte=first, day__lte=last).delete()
-    sales = SalesFact.objects.bulk_create(_sales_rows(lines), batch_size=BATCH)
-    facts = OrderLineFact.objects.bulk_create(_line_rows(lines), batch_size=BATCH)
-    return {"sales": len(sales), "lines": len(facts)}
+    return _write(lines, line_facts=lines)
 
 
 @transaction.atomic
@@ -241,7 +237,4 @@ def rollups_refresh_order(*, order_id: int) -> None:
     )
     SalesFact.objects.filter(day=day, farm_id__in=farms).delete()
     OrderLineFact.objects.filter(day=day, order_id=order_id).delete()
-    SalesFact.objects.bulk_create(_sales_rows(lines), batch_size=BATCH)
-    OrderLineFact.objects.bulk_create(
-        _line_rows(lines.filter(farm_order__order_id=order_id)), batch_size=BATCH
-    )
+    _write(lines, line_facts=lines.filter(farm_order__order_id=order_id))
