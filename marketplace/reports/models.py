@@ -75,7 +75,12 @@ class OrderLineFact(models.Model):
     live = models.BooleanField()
 
     class Meta:
-        indexes = [models.Index(fields=["day", "ward_id"], name="reports_linefact_day_ward")]
+        indexes = [
+            models.Index(fields=["day", "ward_id"], name="reports_linefact_day_ward"),
+            # The distinct counts of the dashboard's top products and households, for those only.
+            models.Index(fields=["product_id", "day"], name="reports_linefact_product_day"),
+            models.Index(fields=["farm_id", "day"], name="reports_linefact_farm_day"),
+        ]
 
     def __str__(self):
         return f"{self.day} order {self.order_id} product {self.product_id}"

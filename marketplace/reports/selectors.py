@@ -101,11 +101,14 @@ def _figures(sums: dict | None, counts: dict | None) -> dict:
     }
 
 
-def sales_report(*, filters: Filters, group_by: str) -> dict:
-    """Return {totals, rows} of sales within `filters`, one row per `group_by` key (sorted)."""
+def sales_report(*, filters: Filters, group_by: str, with_totals: bool = True) -> dict:
+    """Return {totals, rows} of sales within `filters`, one row per `group_by` key (sorted).
+
+    The totals' sums are the rows' (one pass over the sums); only the distinct counts of the
+    totals need a pass of their own, skipped when `with_totals` is False (totals are then None).
+    """
     sales = _filtered(SalesFact.objects.all(), filters)
     lines = _filtered(OrderLineFact.objects.all(), filters)
-    totals = _figures(sales.aggregate(**_sum_fields()), lines.aggregate(**_distinct()))
     key = _key(group_by)
     by_key_sums = {
         row["key"]: row for row in sales.annotate(key=key).values("key").annotate(**_sum_fields()).order_by()
@@ -123,7 +126,36 @@ def sales_report(*, filters: Filters, group_by: str) -> dict:
         }
         for k in keys
     ]
+    totals = None
+    if with_totals:
+        totals = _figures(_added(by_key_sums.values()), lines.aggregate(**_distinct()))
     return {"totals": totals, "rows": rows}
+
+
+def _added(rows) -> dict:
+    """The sums of rows of `_sum_fields()` (a sum over groups is the sum over the whole)."""
+    names = list(_sum_fields())
+    return {name: sum((row[name] or 0 for row in rows), 0) for name in names}
+
+
+def sales_top(*, filters: Filters, group_by: str, limit: int) -> list[dict]:
+    """The `limit` households or products with the largest gross (then by label), as report rows.
+
+    The sums of every key are read, but the distinct counts only for the keys kept.
+    """
+    sales = _filtered(SalesFact.objects.all(), filters)
+    key = _key(group_by)
+    sums = {
+        row["key"]: row for row in sales.annotate(key=key).values("key").annotate(**_sum_fields()).order_by()
+    }
+    labels = _labels(group_by, list(sums))
+    kept = sorted(sums, key=lambda k: (-(sums[k]["gross_sum"] or 0), str(labels.get(k, k))))[:limit]
+    field = "farm_id" if group_by == "household" else "product_id"
+    lines = _filtered(OrderLineFact.objects.filter(**{f"{field}__in": kept}), filters)
+    counts = {
+        row["key"]: row for row in lines.annotate(key=key).values("key").annotate(**_distinct()).order_by()
+    }
+    return [{"key": k, "label": labels.get(k, str(k)), **_figures(sums[k], counts.get(k))} for k in kept]
 
 
 def _wire(key):

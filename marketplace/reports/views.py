@@ -41,6 +41,7 @@ from .selectors import (
     product_in_scope,
     products_sold,
     sales_report,
+    sales_top,
     sales_totals,
     wards_of,
 )
@@ -188,10 +189,6 @@ def _totals(now: dict, before: dict) -> list[dict]:
     return cards
 
 
-def _top(rows: list[dict]) -> list[dict]:
-    return sorted(rows, key=lambda row: (-row["gross"], str(row["label"])))[:TOP]
-
-
 def _map(by_ward: dict[str, int], names: dict[str, str], shown: frozenset[str] | None) -> dict:
     """The wards as SVG paths filled by the quantile of their gross; wards not shown are grey."""
     shapes = _map_shapes()
@@ -272,16 +269,16 @@ def dashboard(request):
     step = "day" if days <= DAILY_UP_TO_DAYS else "week"
     timeline = sales_report(filters=filters, group_by=step)
     previous = _previous(filters)
-    by_category = sales_report(filters=filters, group_by="category")["rows"]
-    by_ward = sales_report(filters=filters, group_by="ward")["rows"]
-    products = _top(sales_report(filters=filters, group_by="product")["rows"])
+    by_category = sales_report(filters=filters, group_by="category", with_totals=False)["rows"]
+    by_ward = sales_report(filters=filters, group_by="ward", with_totals=False)["rows"]
+    products = sales_top(filters=filters, group_by="product", limit=TOP)
     # Two households often sell the same produce under the same name: say whose it is.
     households_of = dict(
         Product.objects.filter(pk__in=[row["key"] for row in products]).values_list("pk", "farm__name")
     )
     for row in products:
         row["household"] = households_of.get(row["key"], "")
-    households = _top(sales_report(filters=filters, group_by="household")["rows"])
+    households = sales_top(filters=filters, group_by="household", limit=TOP)
     methods = dict(PaymentMethod.choices)
     payments = [
         {**row, "label": methods.get(row["payment_method"], row["payment_method"])}

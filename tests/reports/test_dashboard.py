@@ -421,3 +421,38 @@ def test_large_kilos_read_with_thousands_grouped_in_vietnamese():
             },
         )
     assert "26.378,5" in html and "26378" not in html
+
+
+def test_top_ten_counts_only_the_kept_keys_and_breaks_ties_by_name(make_user):
+    """Twelve products, two of them tied at the tenth place: the top ten are the report's rows
+    sorted by gross then name, cut at ten, with the same orders and buyers."""
+    from marketplace.reports.selectors import Filters, sales_report, sales_top
+
+    with at(2):
+        farms = [make_farm(make_user, name=f"Hộ {i:02d}", ward_index=i % 2) for i in range(3)]
+        products = [
+            make_product(
+                farms[i % 3],
+                name=f"Sản phẩm {i:02d}",
+                category=203,
+                price=10000,
+                stock="100",
+                status="active",
+            )
+            for i in range(12)
+        ]
+        buyers = [make_user(Role.BUYER) for _ in range(4)]
+    # Product i sells (i % 6) + 1 kilos to buyer i % 4; products 4 and 10 tie, as do 5 and 11.
+    with at(17):
+        for i, product in enumerate(products):
+            _place(buyers[i % 4], [(product, i % 6 + 1)])
+        _place(buyers[3], [(products[0], 1), (products[1], 1)])
+    rollups_rebuild(first=date(2026, 11, 1), last=date(2026, 11, 30))
+    filters = Filters(first=date(2026, 11, 1), last=date(2026, 11, 30))
+    for group_by in ("product", "household"):
+        rows = sales_report(filters=filters, group_by=group_by)["rows"]
+        expected = sorted(rows, key=lambda row: (-row["gross"], row["label"]))[:10]
+        assert sales_top(filters=filters, group_by=group_by, limit=10) == expected
+    top = sales_top(filters=filters, group_by="product", limit=10)
+    assert [row["label"] for row in top[:4]] == ["Sản phẩm 05", "Sản phẩm 11", "Sản phẩm 04", "Sản phẩm 10"]
+    assert {row["label"]: row["orders"] for row in top}["Sản phẩm 01"] == 2
