@@ -86,6 +86,39 @@ class OrderLineFact(models.Model):
         return f"{self.day} order {self.order_id} product {self.product_id}"
 
 
+class SalesCube(models.Model):
+    """A cell of the sales cube (`marketplace.reports.cube`): sums and sets for one period and key.
+
+    `cuboid` names the dimensions the cell has (`cube.CUBOIDS`); the others hold their absent
+    value ('' or 0, `certified` null). `orders`, `buyers` and `farms` are the live lines' ids as
+    serialized Roaring bitmaps, so cells of any periods and keys union to exact distinct counts.
+    """
+
+    cuboid = models.PositiveSmallIntegerField()
+    period = models.CharField(max_length=1)  # d day, w ISO week (Monday), m month
+    start = models.DateField()
+    ward_id = models.CharField(max_length=5, default="")
+    category_id = models.BigIntegerField(default=0)
+    payment_method = models.CharField(max_length=16, default="")
+    certified = models.BooleanField(null=True)
+    farm_id = models.BigIntegerField(default=0)
+    product_id = models.BigIntegerField(default=0)
+    quantity_kg = models.DecimalField(max_digits=18, decimal_places=3, default=0)
+    gross = models.BigIntegerField(default=0)
+    cancelled = models.BigIntegerField(default=0)
+    refunded = models.BigIntegerField(default=0)
+    delivered = models.BigIntegerField(default=0)
+    orders = models.BinaryField()
+    buyers = models.BinaryField()
+    farms = models.BinaryField()
+
+    class Meta:
+        indexes = [models.Index(fields=["cuboid", "period", "start"], name="reports_cube_cell")]
+
+    def __str__(self):
+        return f"cuboid {self.cuboid} {self.period} {self.start}"
+
+
 class FulfilmentFact(models.Model):
     """How households' parts of the orders placed on a day went, per household ward.
 

@@ -42,6 +42,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from farms.models import Certification, CertificationStatus
 from orders.models import FarmOrderStatus, Order, OrderLine, Problem, ProblemStatus
 
+from .cube import DIMENSIONS as CUBE_DIMENSIONS
+from .cube import cube_rebuild, cube_refresh
 from .models import OrderLineFact, SalesFact
 
 LEFT = (FarmOrderStatus.CANCELLED, FarmOrderStatus.REJECTED, FarmOrderStatus.RETURNED)
@@ -225,7 +227,9 @@ def rollups_rebuild(*, first: date, last: date) -> dict[str, int]:
     )
     SalesFact.objects.filter(day__gte=first, day__lte=last).delete()
     OrderLineFact.objects.filter(day__gte=first, day__lte=last).delete()
-    return _write(lines, line_facts=lines)
+    written = _write(lines, line_facts=lines)
+    written["cube"] = cube_rebuild(first=first, last=last)
+    return written
 
 
 @transaction.atomic
@@ -245,3 +249,5 @@ def rollups_refresh_order(*, order_id: int) -> None:
     SalesFact.objects.filter(day=day, farm_id__in=farms).delete()
     OrderLineFact.objects.filter(day=day, order_id=order_id).delete()
     _write(lines, line_facts=lines.filter(farm_order__order_id=order_id))
+    keys = OrderLineFact.objects.filter(day=day, order_id=order_id).values(*CUBE_DIMENSIONS).distinct()
+    cube_refresh(day=day, keys=list(keys))

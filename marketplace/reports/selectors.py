@@ -16,6 +16,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from farms.models import Category, Farm, Product
 from marketplace.geo.models import Ward
 
+from .cube import as_sums, cube_report, filters_q, merged
 from .models import OrderLineFact, SalesFact
 
 SMALL_COUNT = 3
@@ -49,19 +50,8 @@ def category_with_children(category_id: int) -> frozenset[int]:
     )
 
 
-def _filtered(qs: QuerySet, f: Filters, *, ward="ward_id", farm="farm_id") -> QuerySet:
-    qs = qs.filter(day__gte=f.first, day__lte=f.last)
-    if f.wards is not None:
-        qs = qs.filter(**{f"{ward}__in": f.wards})
-    if f.categories is not None:
-        qs = qs.filter(category_id__in=f.categories)
-    if f.certified is not None:
-        qs = qs.filter(certified=f.certified)
-    if f.payment_method:
-        qs = qs.filter(payment_method=f.payment_method)
-    if f.product is not None:
-        qs = qs.filter(product_id=f.product)
-    return qs
+def _filtered(qs: QuerySet, f: Filters) -> QuerySet:
+    return qs.filter(filters_q(f), day__gte=f.first, day__lte=f.last)
 
 
 def _key(group_by: str):
@@ -104,9 +94,24 @@ def _figures(sums: dict | None, counts: dict | None) -> dict:
 def sales_report(*, filters: Filters, group_by: str, with_totals: bool = True) -> dict:
     """Return {totals, rows} of sales within `filters`, one row per `group_by` key (sorted).
 
-    The totals' sums are the rows' (one pass over the sums); only the distinct counts of the
-    totals need a pass of their own, skipped when `with_totals` is False (totals are then None).
+    From the cube when a cuboid answers (`cube.cube_report`), else from the facts: there the
+    totals' sums are the rows' and only the distinct counts of the totals need a pass of their
+    own, skipped when `with_totals` is False (totals are then None).
     """
+    groups = cube_report(filters, group_by)
+    if groups is not None:
+        by_key_sums = {key: as_sums(group) for key, group in groups.items()}
+        by_key_counts = {key: group.counts() for key, group in groups.items()}
+        totals = None
+        if with_totals:
+            total = merged(groups.values())
+            totals = _figures(as_sums(total), total.counts())
+        return {"totals": totals, "rows": _rows(group_by, by_key_sums, by_key_counts)}
+    return facts_report(filters=filters, group_by=group_by, with_totals=with_totals)
+
+
+def facts_report(*, filters: Filters, group_by: str, with_totals: bool = True) -> dict:
+    """`sales_report` read from the facts (`SalesFact`, `OrderLineFact`) whatever the question."""
     sales = _filtered(SalesFact.objects.all(), filters)
     lines = _filtered(OrderLineFact.objects.all(), filters)
     key = _key(group_by)
@@ -116,9 +121,16 @@ def sales_report(*, filters: Filters, group_by: str, with_totals: bool = True) -
     by_key_counts = {
         row["key"]: row for row in lines.annotate(key=key).values("key").annotate(**_distinct()).order_by()
     }
+    totals = None
+    if with_totals:
+        totals = _figures(_added(by_key_sums.values()), lines.aggregate(**_distinct()))
+    return {"totals": totals, "rows": _rows(group_by, by_key_sums, by_key_counts)}
+
+
+def _rows(group_by: str, by_key_sums: dict, by_key_counts: dict) -> list[dict]:
     keys = sorted(set(by_key_sums) | set(by_key_counts), key=lambda k: (k is None, str(k)))
     labels = _labels(group_by, keys)
-    rows = [
+    return [
         {
             "key": _wire(k),
             "label": labels.get(k, str(k)),
@@ -126,10 +138,6 @@ def sales_report(*, filters: Filters, group_by: str, with_totals: bool = True) -
         }
         for k in keys
     ]
-    totals = None
-    if with_totals:
-        totals = _figures(_added(by_key_sums.values()), lines.aggregate(**_distinct()))
-    return {"totals": totals, "rows": rows}
 
 
 def _added(rows) -> dict:
@@ -143,19 +151,31 @@ def sales_top(*, filters: Filters, group_by: str, limit: int) -> list[dict]:
 
     The sums of every key are read, but the distinct counts only for the keys kept.
     """
+    groups = cube_report(filters, group_by)
+    if groups is not None:
+        sums = {key: as_sums(group) for key, group in groups.items()}
+        labels = _labels(group_by, list(sums))
+        kept = _best(sums, labels, limit)
+        return [
+            {"key": k, "label": labels.get(k, str(k)), **_figures(sums[k], groups[k].counts())} for k in kept
+        ]
     sales = _filtered(SalesFact.objects.all(), filters)
     key = _key(group_by)
     sums = {
         row["key"]: row for row in sales.annotate(key=key).values("key").annotate(**_sum_fields()).order_by()
     }
     labels = _labels(group_by, list(sums))
-    kept = sorted(sums, key=lambda k: (-(sums[k]["gross_sum"] or 0), str(labels.get(k, k))))[:limit]
+    kept = _best(sums, labels, limit)
     field = "farm_id" if group_by == "household" else "product_id"
     lines = _filtered(OrderLineFact.objects.filter(**{f"{field}__in": kept}), filters)
     counts = {
         row["key"]: row for row in lines.annotate(key=key).values("key").annotate(**_distinct()).order_by()
     }
     return [{"key": k, "label": labels.get(k, str(k)), **_figures(sums[k], counts.get(k))} for k in kept]
+
+
+def _best(sums: dict, labels: dict, limit: int) -> list:
+    return sorted(sums, key=lambda k: (-(sums[k]["gross_sum"] or 0), str(labels.get(k, k))))[:limit]
 
 
 def _wire(key):
@@ -210,6 +230,10 @@ def price_watch(*, filters: Filters) -> list[dict]:
 
 def sales_totals(*, filters: Filters) -> dict:
     """Return the totals of sales within `filters` (as `sales_report`'s, without rows)."""
+    groups = cube_report(filters, "total")
+    if groups is not None:
+        total = merged(groups.values())
+        return _figures(as_sums(total), total.counts())
     sales = _filtered(SalesFact.objects.all(), filters)
     lines = _filtered(OrderLineFact.objects.all(), filters)
     return _figures(sales.aggregate(**_sum_fields()), lines.aggregate(**_distinct()))
@@ -217,6 +241,13 @@ def sales_totals(*, filters: Filters) -> dict:
 
 def payment_mix(*, filters: Filters) -> list[dict]:
     """Return, per payment method, the orders and gross within `filters` (largest gross first)."""
+    groups = cube_report(filters, "payment")
+    if groups is not None:
+        rows = [
+            {"payment_method": method, "orders": group.counts()["orders_n"], "gross": group.sums["gross"]}
+            for method, group in groups.items()
+        ]
+        return sorted(rows, key=lambda row: (-row["gross"], row["payment_method"]))
     sums = {
         row["payment_method"]: row["gross_sum"]
         for row in _filtered(SalesFact.objects.all(), filters)

@@ -16,7 +16,7 @@ gives the rows of a full rebuild; a rebuild run twice gives the same rows.
 import io
 from collections import Counter, defaultdict
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -28,12 +28,13 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Min, Sum
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
+from pyroaring import BitMap
 
 from farms.models import Certification, Product
 from farms.services import certification_decide, certifications_expire
 from logistics.services import shipment_step
 from marketplace.accounts.models import Role
-from marketplace.reports.models import OrderLineFact, SalesFact
+from marketplace.reports.models import OrderLineFact, SalesCube, SalesFact
 from marketplace.reports.rollups import rollups_rebuild
 from orders import services
 from orders.models import FarmOrder, Order, OrderLine, Problem
@@ -562,7 +563,7 @@ def check_against_oracle(first: date, last: date) -> list[Line]:
     return lines
 
 
-def snapshot() -> tuple[Counter, Counter]:
+def snapshot() -> tuple[Counter, Counter, Counter]:
     """Every rollup row as a tuple without its id."""
     sales = Counter(
         tuple(row)
@@ -576,7 +577,16 @@ def snapshot() -> tuple[Counter, Counter]:
             *[f.attname for f in OrderLineFact._meta.concrete_fields if f.name != "id"]
         )
     )
-    return sales, lines
+    cube = Counter(
+        tuple(
+            tuple(BitMap.deserialize(bytes(value))) if isinstance(value, (bytes, memoryview)) else value
+            for value in row
+        )
+        for row in SalesCube.objects.values_list(
+            *[f.attname for f in SalesCube._meta.concrete_fields if f.name != "id"]
+        )
+    )
+    return sales, lines, cube
 
 
 def rolled_back():
@@ -791,3 +801,80 @@ def test_a_price_per_kg_keeps_its_decimals_on_every_database(market):
     jasmine = fact(product_id=market.products[6])
     assert jasmine.price_min_kg == jasmine.price_max_kg == Decimal("23000.01")
     assert (jasmine.quantity_kg, jasmine.gross, jasmine.gross_kg) == (Decimal(100), 2300001, 2300001)
+
+
+# --- The cube answers as the facts do -------------------------------------------------------------
+
+MARCH = date(2026, 3, 1)
+
+
+@st.composite
+def questions(draw, market):
+    """A question an official may ask: a range in February–March, filters and a grouping."""
+    from marketplace.reports.selectors import GROUPS, Filters
+
+    first = MARCH + timedelta(days=draw(st.integers(-10, 30)))
+    last = first + timedelta(days=draw(st.integers(0, 35)))
+    wards = sorted({farm.ward_id for farm in market.farms})
+    return draw(st.sampled_from((*GROUPS, "payment"))), Filters(
+        first=first,
+        last=last,
+        wards=draw(st.none() | st.sets(st.sampled_from(wards), min_size=1).map(frozenset)),
+        categories=draw(
+            st.none() | st.sampled_from((frozenset([203]), frozenset([101, 203]), frozenset([603])))
+        ),
+        certified=draw(st.none() | st.booleans()),
+        payment_method=draw(st.none() | st.sampled_from(("cod", "vietqr", "card"))),
+        product=draw(st.none() | st.sampled_from(market.products)),
+    )
+
+
+@scenario_settings(25)
+@given(data=st.data(), scenario=scenarios)
+def test_the_cube_answers_every_question_as_the_facts_do(market, data, scenario):
+    """Whole months, whole weeks and days at the edges, stored or computed: the same rows and totals."""
+    from marketplace.reports.cube import choose, cube_report
+    from marketplace.reports.selectors import facts_report, payment_mix, sales_report
+
+    with rolled_back():
+        play(market, scenario, nullcontext)
+        rollups_rebuild(first=DAYS[-1], last=DAYS[3])
+        for _ in range(8):
+            group_by, filters = data.draw(questions(market))
+            cuboid = choose(filters, group_by)
+            event("cube" if cuboid else "facts")
+            if group_by == "payment":
+                if cuboid is None:
+                    continue
+                mix = payment_mix(filters=filters)
+                expected = {}
+                for method in (
+                    [filters.payment_method] if filters.payment_method else ["cod", "vietqr", "card"]
+                ):
+                    one = facts_report(filters=replace(filters, payment_method=method), group_by="day")
+                    if one["rows"]:
+                        expected[method] = (one["totals"]["orders"], one["totals"]["gross"])
+                assert {row["payment_method"]: (row["orders"], row["gross"]) for row in mix} == expected
+                continue
+            assert sales_report(filters=filters, group_by=group_by) == facts_report(
+                filters=filters, group_by=group_by
+            ), (group_by, filters, cuboid)
+            if cuboid is not None:
+                assert cube_report(filters, group_by) is not None
+
+
+def test_questions_the_cube_answers_and_those_it_leaves_to_the_facts():
+    from marketplace.reports.cube import choose
+    from marketplace.reports.selectors import Filters
+
+    plain = Filters(first=MARCH, last=MARCH + timedelta(days=30))
+    assert choose(plain, "month").dims == ()
+    assert choose(replace(plain, wards=frozenset(["31150"])), "category").dims == ("ward_id", "category_id")
+    assert choose(replace(plain, payment_method="cod"), "household").dims == (
+        "farm_id",
+        "ward_id",
+        "payment_method",
+    )
+    assert choose(replace(plain, certified=True), "ward").code == 10
+    # A product's sales by payment method: no cuboid has both, the facts answer.
+    assert choose(replace(plain, payment_method="cod"), "product") is None

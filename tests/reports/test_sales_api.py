@@ -110,8 +110,8 @@ def test_the_answers_read_rollups_and_never_orders(world, make_user, api_as):
             assert client.get(SALES, {"group_by": group_by}).status_code == 200
         assert client.get(PRICES, {"product": world["a"].pk}).status_code == 200
     read = " ".join(q["sql"] for q in queries.captured_queries)
-    assert "reports_salesfact" in read and "reports_orderlinefact" in read
-    assert "orders_order" not in read and "orders_orderline" not in read
+    assert "reports_salesfact" in read and "reports_salescube" in read
+    assert "orders_order" not in read and "orders_farmorder" not in read and "orders_orderline" not in read
 
 
 def test_the_number_of_queries_does_not_grow_with_the_orders(

@@ -1,0 +1,386 @@
+"""The sales cube: sums and exact sets of orders, buyers and households per period and cuboid.
+
+`SalesFact` and `OrderLineFact` hold a year of sales at 1 million order lines in ~1.7 million
+rows, and a distinct count over them reads every line of the range: a year took seconds. The
+cube keeps, per day, ISO week or month (`period`) and per combination of dimensions
+(`CUBOIDS`), the sums and the sets of live orders, buyers and households as compressed bitmaps
+(Roaring, `pyroaring`). Sets of whole periods are unioned exactly, so a year by ward reads
+12 × 92 cells instead of a million lines, and the answer is the same number to the unit.
+
+Cells are computed from the two facts (never from orders) by `cube_cells`, the one function
+used by the rebuild, the refresh of an order and the reader (for days a cuboid does not store).
+Readers choose the smallest cuboid that has every dimension a question filters or groups by
+(`choose`), cut the range into whole months, whole weeks and days (`pieces`), and add and
+union the cells (`cube_report`); a question no cuboid answers returns None and is answered
+from the facts.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
+from pyroaring import BitMap
+
+from .models import OrderLineFact, SalesCube, SalesFact
+
+SUMS = ("quantity_kg", "gross", "cancelled", "refunded", "delivered")
+SETS = ("orders", "buyers", "farms")
+#: The fact's column holding each set's ids.
+SET_COLUMNS = {"orders": "order_id", "buyers": "buyer_id", "farms": "farm_id"}
+#: The fact readers' name of each set's count.
+COUNT_NAMES = {"orders": "orders_n", "buyers": "buyers_n", "farms": "households_n"}
+
+
+@dataclass(frozen=True)
+class Cuboid:
+    code: int
+    dims: tuple[str, ...]
+    periods: str  # "d" day, "w" ISO week (from Monday), "m" month
+
+
+#: Smallest first: a question is answered by the first cuboid holding every dimension it needs.
+#: Cuboids of households and products also carry what a household or product implies (its ward,
+#: a product's category), so a scope or a category filter needs no larger cuboid. Days are
+#: stored for the small cuboids only; the others compute the days at a range's edges from the facts.
+CUBOIDS = (
+    Cuboid(1, (), "dwm"),
+    Cuboid(2, ("ward_id",), "dwm"),
+    Cuboid(3, ("category_id",), "dwm"),
+    Cuboid(4, ("payment_method",), "dwm"),
+    Cuboid(5, ("ward_id", "payment_method"), "dwm"),
+    Cuboid(6, ("ward_id", "category_id"), "wm"),
+    Cuboid(7, ("farm_id", "ward_id"), "wm"),
+    Cuboid(8, ("farm_id", "ward_id", "payment_method"), "wm"),
+    Cuboid(9, ("product_id", "farm_id", "ward_id", "category_id"), "wm"),
+    Cuboid(10, ("ward_id", "category_id", "payment_method", "certified"), "wm"),
+)
+BY_CODE = {cuboid.code: cuboid for cuboid in CUBOIDS}
+#: The value a cell stores for a dimension its cuboid does not have.
+ABSENT = {
+    "ward_id": "",
+    "category_id": 0,
+    "payment_method": "",
+    "certified": None,
+    "farm_id": 0,
+    "product_id": 0,
+}
+DIMENSIONS = tuple(ABSENT)
+
+
+def period_start(period: str, day: date) -> date:
+    if period == "w":
+        return day - timedelta(days=day.weekday())
+    if period == "m":
+        return day.replace(day=1)
+    return day
+
+
+def period_end(period: str, start: date) -> date:
+    if period == "w":
+        return start + timedelta(days=6)
+    if period == "m":
+        following = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return following - timedelta(days=1)
+    return start
+
+
+def _start(period: str):
+    return {"d": F("day"), "w": TruncWeek("day"), "m": TruncMonth("day")}[period]
+
+
+def _as_date(value) -> date:
+    # TruncWeek/TruncMonth of a date give a date on PostgreSQL and SQLite; keep it a date.
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+class IdList(models.Aggregate):
+    """The distinct ids of a group as one text value ("1,5,9"): `string_agg` or `group_concat`."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(DISTINCT CAST(%(expressions)s AS TEXT), ',')"
+    output_field = models.TextField()
+    allow_distinct = True
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="GROUP_CONCAT",
+            template="%(function)s(DISTINCT %(expressions)s)",
+            **extra_context,
+        )
+
+
+def _bitmap(text: str | None) -> BitMap:
+    if not text:
+        return BitMap()
+    return BitMap(int(part) for part in text.split(","))
+
+
+def cube_cells(
+    cuboid: Cuboid, period: str, first: date, last: date, where: Q | None = None
+) -> list[SalesCube]:
+    """Compute the cells of `cuboid` for the periods starting from `first` to `last` (inclusive).
+
+    `first` and `last` are period starts (Mondays for weeks, firsts for months); `where`
+    narrows the facts read (the cells of some keys only). The cells are not saved.
+    """
+    days = (first, period_end(period, last))
+    sales = SalesFact.objects.filter(day__gte=days[0], day__lte=days[1])
+    lines = OrderLineFact.objects.filter(day__gte=days[0], day__lte=days[1], live=True)
+    if where is not None:
+        sales, lines = sales.filter(where), lines.filter(where)
+    dims = cuboid.dims
+    sums = (
+        sales.annotate(start=_start(period))
+        .values("start", *dims)
+        .annotate(**{f"{name}_sum": Sum(name) for name in SUMS})
+        .order_by()
+    )
+    sets = {
+        (_as_date(row["start"]), *(row[dim] for dim in dims)): row
+        for row in lines.annotate(start=_start(period))
+        .values("start", *dims)
+        .annotate(**{name: IdList(column) for name, column in SET_COLUMNS.items()})
+        .order_by()
+    }
+    cells = []
+    for row in sums:
+        key = (_as_date(row["start"]), *(row[dim] for dim in dims))
+        found = sets.get(key, {})
+        cells.append(
+            SalesCube(
+                cuboid=cuboid.code,
+                period=period,
+                start=key[0],
+                **{**ABSENT, **{dim: row[dim] for dim in dims}},
+                **{name: row[f"{name}_sum"] or 0 for name in SUMS},
+                **{name: _bitmap(found.get(name)).serialize() for name in SETS},
+            )
+        )
+    return cells
+
+
+def _write(cells: list[SalesCube]) -> int:
+    return len(SalesCube.objects.bulk_create(cells, batch_size=2000))
+
+
+def cube_rebuild(*, first: date, last: date) -> int:
+    """Recompute every cell of the days, weeks and months that `first`..`last` touch.
+
+    Call it in a transaction, after the facts of those days were rebuilt."""
+    written = 0
+    for cuboid in CUBOIDS:
+        for period in cuboid.periods:
+            low, high = period_start(period, first), period_start(period, last)
+            SalesCube.objects.filter(
+                cuboid=cuboid.code, period=period, start__gte=low, start__lte=high
+            ).delete()
+            written += _write(cube_cells(cuboid, period, low, high))
+    return written
+
+
+def cube_refresh(*, day: date, keys: list[dict]) -> None:
+    """Recompute the cells of `day`'s day, week and month that hold any of `keys` (call in a transaction).
+
+    `keys` are the dimensions of an order's lines; both certified values of a key are
+    recomputed, so a household certified since the last refresh leaves no stale cell.
+    """
+    for cuboid in CUBOIDS:
+        projected = {tuple((dim, key[dim]) for dim in cuboid.dims if dim != "certified") for key in keys}
+        if not projected:
+            continue
+        where = Q()
+        for key in projected:
+            where |= Q(**dict(key))
+        for period in cuboid.periods:
+            start = period_start(period, day)
+            SalesCube.objects.filter(where, cuboid=cuboid.code, period=period, start=start).delete()
+            _write(cube_cells(cuboid, period, start, start, where if cuboid.dims else None))
+
+
+# --- Reading ----------------------------------------------------------------------------------------
+
+
+def needed_dims(filters, group_by: str) -> set[str]:
+    """The dimensions a question filters or groups by (the ward whenever the scope is not the city)."""
+    dims = set()
+    if filters.wards is not None or group_by == "ward":
+        dims.add("ward_id")
+    if filters.categories is not None or group_by == "category":
+        dims.add("category_id")
+    if filters.payment_method or group_by == "payment":
+        dims.add("payment_method")
+    if filters.certified is not None:
+        dims.add("certified")
+    if group_by == "household":
+        dims.add("farm_id")
+    if group_by == "product" or filters.product is not None:
+        dims.add("product_id")
+    return dims
+
+
+def choose(filters, group_by: str) -> Cuboid | None:
+    dims = needed_dims(filters, group_by)
+    return next((cuboid for cuboid in CUBOIDS if dims <= set(cuboid.dims)), None)
+
+
+def pieces(first: date, last: date, group_by: str, latest: date | None) -> list[tuple[str, date]]:
+    """Cut `first`..`last` into whole months, whole weeks and days, as (period, start).
+
+    A period counts as whole when the range covers it, or covers it up to the last day with any
+    sales (`latest`: no cell holds a later day). Grouped by day, only days; by week, weeks and
+    days; otherwise months, then weeks inside what is left of a month, then days.
+    """
+
+    def whole(period: str, start: date, low: date, high: date) -> bool:
+        end = period_end(period, start)
+        return start >= low and (end <= high or (latest is not None and high >= latest and start <= latest))
+
+    result = []
+    if group_by == "day":
+        return [("d", first + timedelta(days=n)) for n in range((last - first).days + 1)]
+    outer = "w" if group_by == "week" else "m"
+    start = period_start(outer, first)
+    while start <= last:
+        low, high = max(start, first), min(period_end(outer, start), last)
+        if whole(outer, start, first, last):
+            result.append((outer, start))
+        else:
+            day = low
+            while day <= high:
+                monday = period_start("w", day)
+                if outer == "m" and day == monday and whole("w", monday, low, high):
+                    result.append(("w", monday))
+                    day = monday + timedelta(days=7)
+                else:
+                    result.append(("d", day))
+                    day += timedelta(days=1)
+        start = period_end(outer, start) + timedelta(days=1)
+    return result
+
+
+def filters_q(filters) -> Q:
+    """The filters but the range, as a condition on the facts or the cube (same column names)."""
+    q = Q()
+    if filters.wards is not None:
+        q &= Q(ward_id__in=filters.wards)
+    if filters.categories is not None:
+        q &= Q(category_id__in=filters.categories)
+    if filters.certified is not None:
+        q &= Q(certified=filters.certified)
+    if filters.payment_method:
+        q &= Q(payment_method=filters.payment_method)
+    if filters.product is not None:
+        q &= Q(product_id=filters.product)
+    return q
+
+
+KEY_OF = {
+    "ward": lambda cell, start: cell.ward_id,
+    "category": lambda cell, start: cell.category_id,
+    "household": lambda cell, start: cell.farm_id,
+    "product": lambda cell, start: cell.product_id,
+    "payment": lambda cell, start: cell.payment_method,
+    "day": lambda cell, start: start,
+    "week": lambda cell, start: period_start("w", start),
+    "month": lambda cell, start: period_start("m", start),
+    "total": lambda cell, start: (),
+}
+
+
+@dataclass
+class Group:
+    sums: dict
+    sets: dict  # name -> list of serialized bitmaps, unioned when counted
+
+    def counts(self) -> dict:
+        return {COUNT_NAMES[name]: _union_size(self.sets[name]) for name in SETS}
+
+
+def _union_size(serialized: list[bytes]) -> int:
+    if not serialized:
+        return 0
+    return len(BitMap.union(*map(BitMap.deserialize, serialized)))
+
+
+def cube_cells_for(filters, group_by: str) -> tuple[Cuboid, list[SalesCube]] | None:
+    """The cells answering `filters` grouped by `group_by`, or None when no cuboid can."""
+    cuboid = choose(filters, group_by)
+    if cuboid is None:
+        return None
+    latest = SalesFact.objects.order_by("-day").values_list("day", flat=True).first()
+    cut = pieces(filters.first, filters.last, group_by, latest)
+    stored = [(period, start) for period, start in cut if period in cuboid.periods]
+    computed = [start for period, start in cut if period not in cuboid.periods]
+    cells = []
+    if stored:
+        by_period = defaultdict(list)
+        for period, start in stored:
+            by_period[period].append(start)
+        where = Q()
+        for period, starts in by_period.items():
+            where |= Q(period=period, start__in=starts)
+        cells = list(SalesCube.objects.filter(where, filters_q(filters), cuboid=cuboid.code))
+    # Days a cuboid does not store (the edges of a range): from the facts, one run of days at a time.
+    where = filters_q(filters)
+    for run_first, run_last in _runs(sorted(computed)):
+        cells += cube_cells(cuboid, "d", run_first, run_last, where)
+    return cuboid, cells
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    runs = []
+    for day in days:
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def cube_report(filters, group_by: str) -> dict | None:
+    """{key: Group} of `filters` grouped by `group_by` ("total" for one group), or None.
+
+    Sets are unioned only when a group's counts are asked for (`Group.counts`), so a top ten
+    reads every key's sums but counts ten keys.
+    """
+    found = cube_cells_for(filters, group_by)
+    if found is None:
+        return None
+    _cuboid, cells = found
+    key_of = KEY_OF[group_by]
+    groups: dict = {}
+    for cell in cells:
+        key = key_of(cell, cell.start)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(sums=dict.fromkeys(SUMS, 0), sets={name: [] for name in SETS})
+        for name in SUMS:
+            group.sums[name] += getattr(cell, name)
+        for name in SETS:
+            group.sets[name].append(bytes(getattr(cell, name)))
+    return groups
+
+
+def merged(groups) -> Group:
+    """One group of all `groups` (cells of one question partition into its groups: exact totals)."""
+    total = Group(sums=dict.fromkeys(SUMS, 0), sets={name: [] for name in SETS})
+    for group in groups:
+        for name in SUMS:
+            total.sums[name] += group.sums[name]
+        for name in SETS:
+            total.sets[name] += group.sets[name]
+    return total
+
+
+def as_sums(group: Group) -> dict:
+    """A group's sums named as the fact readers name them (`gross_sum`, …)."""
+    return {
+        f"{name}_sum": (Decimal(group.sums[name]) if name == "quantity_kg" else group.sums[name])
+        for name in SUMS
+    }
