@@ -218,9 +218,27 @@ def _write(lines, *, line_facts) -> dict[str, int]:
     return {"sales": sales, "lines": facts}
 
 
+#: PostgreSQL advisory lock held by every writer of the rollups until it commits.
+ROLLUPS_LOCK = 0x43484F4E
+
+
+def _writers_one_at_a_time() -> None:
+    """Wait for any other writer of the rollups to commit.
+
+    Writers replace cells by delete-then-insert; two at once (two workers refreshing two orders
+    of one month share the month's city cell) would each insert the cell the other deleted
+    before it could see the other's. SQLite already lets one writer in at a time.
+    """
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUPS_LOCK])
+
+
 @transaction.atomic
 def rollups_rebuild(*, first: date, last: date) -> dict[str, int]:
     """Recompute the rollups of the days `first`..`last` (inclusive); return the rows written."""
+    _writers_one_at_a_time()
     start, end = day_bounds(first, last)
     lines = OrderLine.objects.filter(
         farm_order__order__created_at__gte=start, farm_order__order__created_at__lt=end
@@ -238,6 +256,7 @@ def rollups_refresh_order(*, order_id: int) -> None:
     order = Order.objects.filter(pk=order_id).only("created_at").first()
     if order is None:
         return
+    _writers_one_at_a_time()
     day = order.created_at.astimezone(_zone()).date()
     start, end = day_bounds(day, day)
     farms = list(order.farm_orders.values_list("farm_id", flat=True))
