@@ -15,13 +15,13 @@ union the cells (`cube_report`); a question no cuboid answers returns None and i
 from the facts.
 """
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import models
-from django.db.models import F, Q, Sum
+from django.db import connections, models
+from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import TruncMonth, TruncWeek
 from pyroaring import BitMap
 
@@ -45,7 +45,8 @@ class Cuboid:
 #: Smallest first: a question is answered by the first cuboid holding every dimension it needs.
 #: Cuboids of households and products also carry what a household or product implies (its ward,
 #: a product's category), so a scope or a category filter needs no larger cuboid. Days are
-#: stored for the small cuboids only; the others compute the days at a range's edges from the facts.
+#: stored for the small cuboids only, and the largest keeps months only: what a cuboid does not
+#: store (the edges of a range) is computed from the facts when asked.
 CUBOIDS = (
     Cuboid(1, (), "dwm"),
     Cuboid(2, ("ward_id",), "dwm"),
@@ -56,7 +57,7 @@ CUBOIDS = (
     Cuboid(7, ("farm_id", "ward_id"), "wm"),
     Cuboid(8, ("farm_id", "ward_id", "payment_method"), "wm"),
     Cuboid(9, ("product_id", "farm_id", "ward_id", "category_id"), "wm"),
-    Cuboid(10, ("ward_id", "category_id", "payment_method", "certified"), "wm"),
+    Cuboid(10, ("ward_id", "category_id", "payment_method", "certified"), "m"),
 )
 BY_CODE = {cuboid.code: cuboid for cuboid in CUBOIDS}
 #: The value a cell stores for a dimension its cuboid does not have.
@@ -98,89 +99,154 @@ def _as_date(value) -> date:
 
 
 class IdList(models.Aggregate):
-    """The distinct ids of a group as one text value ("1,5,9"): `string_agg` or `group_concat`."""
+    """The distinct ids of a group: an array on PostgreSQL, "1,5,9" from SQLite's `group_concat`."""
 
-    function = "STRING_AGG"
-    template = "%(function)s(DISTINCT CAST(%(expressions)s AS TEXT), ',')"
-    output_field = models.TextField()
+    function = "ARRAY_AGG"
+    template = "%(function)s(DISTINCT %(expressions)s)"
+    output_field = models.TextField()  # no converter: psycopg's list (or SQLite's text) as it comes
     allow_distinct = True
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            function="GROUP_CONCAT",
-            template="%(function)s(DISTINCT %(expressions)s)",
-            **extra_context,
-        )
+        return self.as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
 
 
-def _bitmap(text: str | None) -> BitMap:
-    if not text:
+def _bitmap(ids) -> BitMap:
+    if not ids:
         return BitMap()
-    return BitMap(int(part) for part in text.split(","))
+    if isinstance(ids, str):
+        ids = map(int, ids.split(","))
+    return BitMap(ids)
+
+
+#: A cell as read or computed: the model's columns, the sets as bytes (stored) or bitmaps.
+CELL_FIELDS = ("cuboid", "period", "start", *DIMENSIONS, *SUMS, *SETS)
+Cell = namedtuple("Cell", CELL_FIELDS)
 
 
 def cube_cells(
-    cuboid: Cuboid, period: str, first: date, last: date, where: Q | None = None
-) -> list[SalesCube]:
+    cuboid: Cuboid,
+    period: str,
+    first: date,
+    last: date,
+    where: Q | None = None,
+    *,
+    days: list[date] | None = None,
+) -> list[Cell]:
     """Compute the cells of `cuboid` for the periods starting from `first` to `last` (inclusive).
 
     `first` and `last` are period starts (Mondays for weeks, firsts for months); `where`
-    narrows the facts read (the cells of some keys only). The cells are not saved.
+    narrows the facts read (the cells of some keys only). With `days`, the cells are of those
+    days taken together (`period` "r", starting on `first`): the edges of a range. Not saved.
     """
-    days = (first, period_end(period, last))
-    sales = SalesFact.objects.filter(day__gte=days[0], day__lte=days[1])
-    lines = OrderLineFact.objects.filter(day__gte=days[0], day__lte=days[1], live=True)
+    if days is None:
+        in_range = Q(day__gte=first, day__lte=period_end(period, last))
+        start = _start(period)
+    else:
+        in_range, start = Q(day__in=days), Value(first, output_field=models.DateField())
+    sales = SalesFact.objects.filter(in_range)
+    lines = OrderLineFact.objects.filter(in_range, live=True)
     if where is not None:
         sales, lines = sales.filter(where), lines.filter(where)
     dims = cuboid.dims
     sums = (
-        sales.annotate(start=_start(period))
-        .values("start", *dims)
+        sales.annotate(start=start)
+        .values_list("start", *dims)
         .annotate(**{f"{name}_sum": Sum(name) for name in SUMS})
         .order_by()
     )
     sets = {
-        (_as_date(row["start"]), *(row[dim] for dim in dims)): row
-        for row in lines.annotate(start=_start(period))
-        .values("start", *dims)
+        (_as_date(row[0]), *row[1 : 1 + len(dims)]): row[1 + len(dims) :]
+        for row in lines.annotate(start=start)
+        .values_list("start", *dims)
         .annotate(**{name: IdList(column) for name, column in SET_COLUMNS.items()})
         .order_by()
     }
+    absent = [ABSENT[dim] for dim in DIMENSIONS]
+    positions = [dims.index(dim) + 1 if dim in dims else None for dim in DIMENSIONS]
+    nothing = (None,) * len(SETS)
     cells = []
     for row in sums:
-        key = (_as_date(row["start"]), *(row[dim] for dim in dims))
-        found = sets.get(key, {})
+        key = (_as_date(row[0]), *row[1 : 1 + len(dims)])
+        values = [row[at] if at else absent[n] for n, at in enumerate(positions)]
+        found = sets.get(key, nothing)
         cells.append(
-            SalesCube(
-                cuboid=cuboid.code,
-                period=period,
-                start=key[0],
-                **{**ABSENT, **{dim: row[dim] for dim in dims}},
-                **{name: row[f"{name}_sum"] or 0 for name in SUMS},
-                **{name: _bitmap(found.get(name)).serialize() for name in SETS},
+            Cell(
+                cuboid.code,
+                period,
+                key[0],
+                *values,
+                *(value or 0 for value in row[1 + len(dims) :]),
+                *(_bitmap(ids) for ids in found),
             )
         )
     return cells
 
 
-def _write(cells: list[SalesCube]) -> int:
-    return len(SalesCube.objects.bulk_create(cells, batch_size=2000))
+def _write(cells: list[Cell]) -> int:
+    """Insert the cells: `COPY` on PostgreSQL (hundreds of thousands at a rebuild), else in batches."""
+    connection = connections[SalesCube.objects.db]
+    rows = ((*cell[: -len(SETS)], *(bitmap.serialize() for bitmap in cell[-len(SETS) :])) for cell in cells)
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(SalesCube._meta.get_field(name).column) for name in CELL_FIELDS)
+        statement = f"COPY {quote(SalesCube._meta.db_table)} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return len(cells)
+    objects = (SalesCube(**dict(zip(CELL_FIELDS, row, strict=True))) for row in rows)
+    return len(SalesCube.objects.bulk_create(objects, batch_size=2000))
+
+
+def rolled_up(cells: list[Cell], period: str) -> list[Cell]:
+    """The cells of `period` made of day cells: sums added, sets unioned (exact, no query)."""
+    groups = defaultdict(list)
+    for cell in cells:
+        groups[(period_start(period, cell.start), cell[3 : 3 + len(DIMENSIONS)])].append(cell)
+    sums_at = range(3 + len(DIMENSIONS), 3 + len(DIMENSIONS) + len(SUMS))
+    result = []
+    for (start, dims), members in groups.items():
+        result.append(
+            Cell(
+                members[0].cuboid,
+                period,
+                start,
+                *dims,
+                *(sum(member[at] for member in members) for at in sums_at),
+                *(BitMap.union(*(getattr(member, name) for member in members)) for name in SETS),
+            )
+        )
+    return result
 
 
 def cube_rebuild(*, first: date, last: date) -> int:
     """Recompute every cell of the days, weeks and months that `first`..`last` touch.
 
-    Call it in a transaction, after the facts of those days were rebuilt."""
+    Call it in a transaction, after the facts of those days were rebuilt. A cuboid that stores
+    days computes them over the whole weeks and months touched, and makes its weeks and months
+    of them; the others compute weeks and months from the facts."""
     written = 0
     for cuboid in CUBOIDS:
-        for period in cuboid.periods:
-            low, high = period_start(period, first), period_start(period, last)
+        spans = {
+            period: (period_start(period, first), period_start(period, last)) for period in cuboid.periods
+        }
+        if "d" in cuboid.periods:
+            spans["d"] = (
+                min(low for low, _high in spans.values()),
+                max(period_end(period, high) for period, (_low, high) in spans.items()),
+            )
+            days = cube_cells(cuboid, "d", *spans["d"])
+        for period, (low, high) in spans.items():
             SalesCube.objects.filter(
                 cuboid=cuboid.code, period=period, start__gte=low, start__lte=high
             ).delete()
-            written += _write(cube_cells(cuboid, period, low, high))
+            if "d" not in cuboid.periods:
+                cells = cube_cells(cuboid, period, low, high)
+            elif period == "d":
+                cells = days
+            else:  # whole weeks and months only: the days read cover them
+                cells = [cell for cell in rolled_up(days, period) if low <= cell.start <= high]
+            written += _write(cells)
     return written
 
 
@@ -302,13 +368,16 @@ class Group:
         return {COUNT_NAMES[name]: _union_size(self.sets[name]) for name in SETS}
 
 
-def _union_size(serialized: list[bytes]) -> int:
-    if not serialized:
+def _union_size(sets: list) -> int:
+    """The size of the union of sets stored (serialized bytes) or computed (bitmaps)."""
+    if not sets:
         return 0
-    return len(BitMap.union(*map(BitMap.deserialize, serialized)))
+    return len(
+        BitMap.union(*(one if isinstance(one, BitMap) else BitMap.deserialize(bytes(one)) for one in sets))
+    )
 
 
-def cube_cells_for(filters, group_by: str) -> tuple[Cuboid, list[SalesCube]] | None:
+def cube_cells_for(filters, group_by: str) -> tuple[Cuboid, list[Cell]] | None:
     """The cells answering `filters` grouped by `group_by`, or None when no cuboid can."""
     cuboid = choose(filters, group_by)
     if cuboid is None:
@@ -316,7 +385,14 @@ def cube_cells_for(filters, group_by: str) -> tuple[Cuboid, list[SalesCube]] | N
     latest = SalesFact.objects.order_by("-day").values_list("day", flat=True).first()
     cut = pieces(filters.first, filters.last, group_by, latest)
     stored = [(period, start) for period, start in cut if period in cuboid.periods]
-    computed = [start for period, start in cut if period not in cuboid.periods]
+    # Pieces the cuboid does not store are read day by day from the facts.
+    computed = sorted(
+        start + timedelta(days=n)
+        for period, start in cut
+        if period not in cuboid.periods
+        for n in range((period_end(period, start) - start).days + 1)
+        if filters.first <= start + timedelta(days=n) <= filters.last
+    )
     cells = []
     if stored:
         by_period = defaultdict(list)
@@ -325,11 +401,19 @@ def cube_cells_for(filters, group_by: str) -> tuple[Cuboid, list[SalesCube]] | N
         where = Q()
         for period, starts in by_period.items():
             where |= Q(period=period, start__in=starts)
-        cells = list(SalesCube.objects.filter(where, filters_q(filters), cuboid=cuboid.code))
-    # Days a cuboid does not store (the edges of a range): from the facts, one run of days at a time.
-    where = filters_q(filters)
-    for run_first, run_last in _runs(sorted(computed)):
-        cells += cube_cells(cuboid, "d", run_first, run_last, where)
+        rows = SalesCube.objects.filter(where, filters_q(filters), cuboid=cuboid.code).values_list(
+            *CELL_FIELDS
+        )
+        cells = [Cell._make(row) for row in rows]
+    if computed:
+        # Days a cuboid does not store (the edges of a range), from the facts: day by day when
+        # the answer is by day or week, else all of them as one block.
+        where = filters_q(filters)
+        if group_by in ("day", "week"):
+            for run_first, run_last in _runs(computed):
+                cells += cube_cells(cuboid, "d", run_first, run_last, where)
+        else:
+            cells += cube_cells(cuboid, "r", computed[0], computed[0], where, days=computed)
     return cuboid, cells
 
 
@@ -363,7 +447,7 @@ def cube_report(filters, group_by: str) -> dict | None:
         for name in SUMS:
             group.sums[name] += getattr(cell, name)
         for name in SETS:
-            group.sets[name].append(bytes(getattr(cell, name)))
+            group.sets[name].append(getattr(cell, name))
     return groups
 
 

@@ -829,7 +829,7 @@ def questions(draw, market):
     )
 
 
-@scenario_settings(25)
+@scenario_settings(40)
 @given(data=st.data(), scenario=scenarios)
 def test_the_cube_answers_every_question_as_the_facts_do(market, data, scenario):
     """Whole months, whole weeks and days at the edges, stored or computed: the same rows and totals."""
@@ -839,7 +839,7 @@ def test_the_cube_answers_every_question_as_the_facts_do(market, data, scenario)
     with rolled_back():
         play(market, scenario, nullcontext)
         rollups_rebuild(first=DAYS[-1], last=DAYS[3])
-        for _ in range(8):
+        for _ in range(20):
             group_by, filters = data.draw(questions(market))
             cuboid = choose(filters, group_by)
             event("cube" if cuboid else "facts")
