@@ -60,6 +60,7 @@ CUBOIDS = (
     Cuboid(10, ("ward_id", "category_id", "payment_method", "certified"), "m"),
 )
 BY_CODE = {cuboid.code: cuboid for cuboid in CUBOIDS}
+PRODUCT_CUBOID = 9
 #: The value a cell stores for a dimension its cuboid does not have.
 ABSENT = {
     "ward_id": "",
