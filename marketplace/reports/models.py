@@ -6,7 +6,8 @@ Officials' pages and the stats API read only these tables, never orders. Two fac
 - `OrderLineFact`: one narrow row per order line (ids and flags only), so distinct orders,
   buyers and households can be counted exactly over any range and any filter.
 Both are rebuilt per day (`marketplace.reports.rollups.rollups_rebuild`): a day's rows are
-replaced as a whole, so a rebuild run twice gives the same rows.
+replaced as a whole, so a rebuild run twice gives the same rows. `SalesCube` is made from them
+(`marketplace.reports.cube`) for reads of long ranges.
 """
 
 from django.db import models

@@ -1,6 +1,8 @@
 """Reads of the sales rollups for officials: totals and rows grouped by a key, within a scope.
 
-Everything here reads `SalesFact` (sums) and `OrderLineFact` (distinct counts), never orders.
+Everything here reads the sales cube (`cube.py`: sums and exact sets of whole periods) and,
+for what the cube does not hold, `SalesFact` (sums) and `OrderLineFact` (distinct counts);
+never orders.
 An official sees the households of their wards only (all wards when city-wide); a count of
 buyers below `SMALL_COUNT` is shown as "<3", so nobody can be picked out of a small cell.
 """
