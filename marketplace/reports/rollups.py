@@ -222,17 +222,28 @@ def _write(lines, *, line_facts) -> dict[str, int]:
 ROLLUPS_LOCK = 0x43484F4E
 
 
-def _writers_one_at_a_time() -> None:
-    """Wait for any other writer of the rollups to commit.
+class RollupsBusy(Exception):
+    """Another writer holds the rollups: try again later (the refresh task retries with backoff)."""
+
+
+def _writers_one_at_a_time(*, wait: bool = True) -> None:
+    """Wait for any other writer of the rollups to commit, or with `wait=False` raise RollupsBusy.
 
     Writers replace cells by delete-then-insert; two at once (two workers refreshing two orders
     of one month share the month's city cell) would each insert the cell the other deleted
-    before it could see the other's. SQLite already lets one writer in at a time.
+    before it could see the other's. SQLite already lets one writer in at a time. A refresh does
+    not queue behind another (a harvest morning's checkouts would wait in line): it is retried.
     """
     connection = connections["default"]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if wait:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUPS_LOCK])
+            return
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ROLLUPS_LOCK])
+        if not cursor.fetchone()[0]:
+            raise RollupsBusy()
 
 
 @transaction.atomic
@@ -256,7 +267,7 @@ def rollups_refresh_order(*, order_id: int) -> None:
     order = Order.objects.filter(pk=order_id).only("created_at").first()
     if order is None:
         return
-    _writers_one_at_a_time()
+    _writers_one_at_a_time(wait=False)
     day = order.created_at.astimezone(_zone()).date()
     start, end = day_bounds(day, day)
     farms = list(order.farm_orders.values_list("farm_id", flat=True))
