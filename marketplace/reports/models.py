@@ -92,7 +92,8 @@ class SalesCube(models.Model):
 
     `cuboid` names the dimensions the cell has (`cube.CUBOIDS`); the others hold their absent
     value ('' or 0, `certified` null). `orders`, `buyers` and `farms` are the live lines' ids as
-    serialized Roaring bitmaps, so cells of any periods and keys union to exact distinct counts.
+    serialized Roaring bitmaps, so cells of any periods and keys union to exact distinct counts;
+    `orders_n`, `buyers_n` and `farms_n` are their sizes, read where no union is needed.
     """
 
     cuboid = models.PositiveSmallIntegerField()
@@ -109,6 +110,9 @@ class SalesCube(models.Model):
     cancelled = models.BigIntegerField(default=0)
     refunded = models.BigIntegerField(default=0)
     delivered = models.BigIntegerField(default=0)
+    orders_n = models.PositiveIntegerField(default=0)
+    buyers_n = models.PositiveIntegerField(default=0)
+    farms_n = models.PositiveIntegerField(default=0)
     orders = models.BinaryField()
     buyers = models.BinaryField()
     farms = models.BinaryField()

@@ -314,8 +314,9 @@ def fulfilment_report(*, first: date, last: date, wards: frozenset[str] | None, 
     """Return {totals, rows} of fulfilment in `first`..`last` within `wards` (None: the whole city)."""
     facts = _in_scope(FulfilmentFact.objects.all(), first=first, last=last, wards=wards)
     sums = {name: Sum(name) for name in FULFILMENT_SUMS}
-    totals = _fulfilment_figures(facts.aggregate(**sums))
     grouped = list(facts.annotate(key=_key(group_by)).values("key").annotate(**sums).order_by("key"))
+    # Every grouping splits the facts in parts: the totals are the groups' sums.
+    totals = _fulfilment_figures({name: sum(row[name] or 0 for row in grouped) for name in FULFILMENT_SUMS})
     labels = _labels(group_by, [row["key"] for row in grouped])
     rows = [
         {

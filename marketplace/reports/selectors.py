@@ -18,7 +18,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from farms.models import Category, Farm, Product
 from marketplace.geo.models import Ward
 
-from .cube import PRODUCT_CUBOID, as_sums, cube_report, filters_q, merged
+from .cube import PRODUCT_CUBOID, as_date, as_sums, cube_gross, cube_report, cube_total, filters_q
 from .models import OrderLineFact, SalesCube, SalesFact
 
 SMALL_COUNT = 3
@@ -105,8 +105,8 @@ def sales_report(*, filters: Filters, group_by: str, with_totals: bool = True) -
         by_key_sums = {key: as_sums(group) for key, group in groups.items()}
         by_key_counts = {key: group.counts() for key, group in groups.items()}
         totals = None
-        if with_totals:
-            total = merged(groups.values())
+        if with_totals:  # from the smallest cuboid that answers, not the groups' cells
+            total = cube_total(filters)
             totals = _figures(as_sums(total), total.counts())
         return {"totals": totals, "rows": _rows(group_by, by_key_sums, by_key_counts)}
     return facts_report(filters=filters, group_by=group_by, with_totals=with_totals)
@@ -151,21 +151,23 @@ def _added(rows) -> dict:
 def sales_top(*, filters: Filters, group_by: str, limit: int) -> list[dict]:
     """The `limit` households or products with the largest gross (then by label), as report rows.
 
-    The sums of every key are read, but the distinct counts only for the keys kept.
+    Every key's gross is added up in the database; the other sums and the distinct counts are
+    read for the keys kept only.
     """
-    groups = cube_report(filters, group_by)
-    if groups is not None:
-        sums = {key: as_sums(group) for key, group in groups.items()}
-        kept, labels = _best(sums, group_by, limit)
+    gross = cube_gross(filters, group_by)
+    if gross is not None:
+        kept, labels = _best(gross, group_by, limit)
+        groups = cube_report(filters, group_by, keys=kept)
         return [
-            {"key": k, "label": labels.get(k, str(k)), **_figures(sums[k], groups[k].counts())} for k in kept
+            {"key": k, "label": labels.get(k, str(k)), **_figures(as_sums(groups[k]), groups[k].counts())}
+            for k in kept
         ]
     sales = _filtered(SalesFact.objects.all(), filters)
     key = _key(group_by)
     sums = {
         row["key"]: row for row in sales.annotate(key=key).values("key").annotate(**_sum_fields()).order_by()
     }
-    kept, labels = _best(sums, group_by, limit)
+    kept, labels = _best({k: row["gross_sum"] for k, row in sums.items()}, group_by, limit)
     field = "farm_id" if group_by == "household" else "product_id"
     lines = _filtered(OrderLineFact.objects.filter(**{f"{field}__in": kept}), filters)
     counts = {
@@ -174,12 +176,12 @@ def sales_top(*, filters: Filters, group_by: str, limit: int) -> list[dict]:
     return [{"key": k, "label": labels.get(k, str(k)), **_figures(sums[k], counts.get(k))} for k in kept]
 
 
-def _best(sums: dict, group_by: str, limit: int) -> tuple[list, dict]:
-    """The `limit` keys of largest gross, ties by label, and their labels.
+def _best(gross: dict, group_by: str, limit: int) -> tuple[list, dict]:
+    """The `limit` keys of largest `gross` ({key: gross}), ties by label, and their labels.
 
     Only the keys that can make the cut (gross at least the limit-th largest) are labelled.
     """
-    gross = {key: row["gross_sum"] or 0 for key, row in sums.items()}
+    gross = {key: value or 0 for key, value in gross.items()}
     ranked = sorted(gross.values(), reverse=True)
     cut = ranked[limit - 1] if len(ranked) >= limit else (ranked[-1] if ranked else 0)
     candidates = [key for key, value in gross.items() if value >= cut]
@@ -210,22 +212,24 @@ def _labels(group_by: str, keys) -> dict:
     return dict(Product.objects.filter(pk__in=keys).values_list("pk", "name"))
 
 
-def price_watch(*, filters: Filters) -> list[dict]:
-    """Return, per day, a product's average price per kg (đồng), the lowest and highest, and the kg sold."""
+def price_watch(*, filters: Filters, step: str = "day") -> list[dict]:
+    """Return, per day (or per ISO week, dated by its Monday, when `step` is "week"), a product's
+    average price per kg (đồng), the lowest and highest, and the kg sold."""
     rows = (
         _filtered(SalesFact.objects.filter(quantity_kg__gt=0), filters)
-        .values("day")
+        .annotate(start=_key(step))
+        .values("start")
         .annotate(
             gross_kg_sum=Sum("gross_kg"),
             kg=Sum("quantity_kg"),
             low=Min("price_min_kg"),
             high=Max("price_max_kg"),
         )
-        .order_by("day")
+        .order_by("start")
     )
     return [
         {
-            "date": row["day"].isoformat(),
+            "date": as_date(row["start"]).isoformat(),
             "avg_price_per_kg": int((Decimal(row["gross_kg_sum"]) / row["kg"]).quantize(1, ROUND_HALF_UP)),
             "min": int(row["low"].quantize(1, ROUND_HALF_UP)),
             "max": int(row["high"].quantize(1, ROUND_HALF_UP)),
@@ -240,9 +244,8 @@ def price_watch(*, filters: Filters) -> list[dict]:
 
 def sales_totals(*, filters: Filters) -> dict:
     """Return the totals of sales within `filters` (as `sales_report`'s, without rows)."""
-    groups = cube_report(filters, "total")
-    if groups is not None:
-        total = merged(groups.values())
+    total = cube_total(filters)
+    if total is not None:
         return _figures(as_sums(total), total.counts())
     sales = _filtered(SalesFact.objects.all(), filters)
     lines = _filtered(OrderLineFact.objects.all(), filters)
@@ -254,7 +257,7 @@ def payment_mix(*, filters: Filters) -> list[dict]:
     groups = cube_report(filters, "payment")
     if groups is not None:
         rows = [
-            {"payment_method": method, "orders": group.counts()["orders_n"], "gross": group.sums["gross"]}
+            {"payment_method": method, "orders": group.count("orders"), "gross": group.sums["gross"]}
             for method, group in groups.items()
         ]
         return sorted(rows, key=lambda row: (-row["gross"], row["payment_method"]))
@@ -291,7 +294,7 @@ def price_drops(*, filters: Filters, percent: int) -> list[dict]:
     this_week = Q(day__gte=this_start)
     rows = (
         _filtered(SalesFact.objects.filter(quantity_kg__gt=0), window)
-        .values("product_id", "product__name")
+        .values("product_id")
         .annotate(
             now_gross=Sum("gross_kg", filter=this_week),
             now_kg=Sum("quantity_kg", filter=this_week),
@@ -313,13 +316,16 @@ def price_drops(*, filters: Filters, percent: int) -> list[dict]:
             drops.append(
                 {
                     "product": row["product_id"],
-                    "name": row["product__name"],
                     "before": int(before.quantize(1, ROUND_HALF_UP)),
                     "now": int(now.quantize(1, ROUND_HALF_UP)),
                     "change_percent": int(change.quantize(1, ROUND_HALF_UP)),
                     "week_start": this_start,
                 }
             )
+    # Named after the fact: only the few products whose price fell.
+    names = dict(Product.objects.filter(pk__in=[d["product"] for d in drops]).values_list("pk", "name"))
+    for drop in drops:
+        drop["name"] = names.get(drop["product"], "")
     return sorted(drops, key=lambda d: (d["change_percent"], d["name"]))
 
 

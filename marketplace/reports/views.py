@@ -191,14 +191,16 @@ def _totals(now: dict, before: dict) -> list[dict]:
     return cards
 
 
-def _options(choices: list[tuple[int, str]], selected: str | None) -> str:
-    """`<option>`s of (id, name), the one whose id is `selected` selected (names escaped)."""
-    return mark_safe(  # noqa: S308 - ids are integers, names escaped
-        "".join(
-            f'<option value="{pk}"{" selected" if str(pk) == selected else ""}>{escape(name)}</option>'
-            for pk, name in choices
-        )
-    )
+def _options(choices: list[tuple[int, str]]) -> str:
+    """`<option>`s of (id, name), names escaped, none selected (see `_selected`)."""
+    return "".join(f'<option value="{pk}">{escape(name)}</option>' for pk, name in choices)
+
+
+def _selected(options: str, selected: str | None) -> str:
+    """`_options` with the option whose id is `selected` selected: one list built for two menus."""
+    if selected and selected.isascii() and selected.isdigit():
+        options = options.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
+    return mark_safe(options)  # noqa: S308 - ids are integers, names escaped
 
 
 def _map(by_ward: dict[str, int], names: dict[str, str], shown: frozenset[str] | None) -> dict:
@@ -304,7 +306,8 @@ def dashboard(request):
     watched = filters.product or (int(raw_watch) if is_id else None)
     if watched not in sold_names:
         watched = products[0]["key"] if products else None
-    prices = price_watch(filters=replace(filters, product=watched)) if watched is not None else []
+    # Long ranges by week, like the timeline: a year of days is a table of 365 rows.
+    prices = price_watch(filters=replace(filters, product=watched), step=step) if watched is not None else []
     percent = settings.PRICE_DROP_WARNING_PERCENT
 
     charts = {
@@ -330,12 +333,13 @@ def dashboard(request):
             "max": _("Highest ₫/kg"),
         },
     }
+    # Up to thousands of products: options built here, once for both menus, not by a template loop.
+    options = _options(sold)
     context.update(
-        # Up to thousands of products: options built here, not by a template loop (half the page's time).
-        product_options=_options(
-            sold, str(filters.product) if filters.product else request.GET.get("product")
+        product_options=_selected(
+            options, str(filters.product) if filters.product else request.GET.get("product")
         ),
-        watch_options=_options(sold, str(watched)),
+        watch_options=_selected(options, str(watched)),
         preset=preset,
         filters=filters,
         previous=previous,

@@ -201,6 +201,21 @@ def test_price_watch_of_the_best_seller_and_of_a_chosen_product(market, city):
     assert chosen.context["charts"]["prices"]["avg"] == [50000, 35000, 35000]
 
 
+def test_price_watch_by_week_over_a_long_range(market, city):
+    # More than DAILY_UP_TO_DAYS days: the price watch follows the timeline, week by week.
+    long = city.get(URL, {"preset": "custom", "from": "2026-08-01", "to": "2026-11-22", "watch": market["a"].pk})
+    assert long.context["step"] == "week"
+    assert [
+        (r["date"], r["avg_price_per_kg"], r["min"], r["max"], r["quantity_kg"]) for r in long.context["prices"]
+    ] == [
+        ("2026-11-09", 50000, 50000, 50000, "2.000"),
+        ("2026-11-16", 35000, 35000, 35000, "3.000"),
+    ]
+    page = long.content.decode()
+    assert "Tuần từ" in page
+    assert "|35.000 ₫|35.000 ₫|35.000 ₫|3|" in table_row(page, "price-watch", "2026-11-16")
+
+
 def test_glut_warning_when_a_price_falls_week_on_week(market, city, settings):
     response = city.get(URL, WEEK)
     assert response.context["drops"] == [
