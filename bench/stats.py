@@ -416,6 +416,84 @@ def raw_rebuild(url: str, first: date, last: date) -> dict:
     return {"sales": sales, "lines": lines, **{k: round(v, 2) for k, v in timings.items()}}
 
 
+RAW_CUBE_TABLE = """
+CREATE TABLE bench_raw_cube (
+    cuboid smallint, period char(1), start date, ward_id varchar(5), category_id bigint,
+    payment_method varchar(16), certified boolean, farm_id bigint, product_id bigint,
+    quantity_kg numeric(18, 3), gross bigint, cancelled bigint, refunded bigint, delivered bigint,
+    orders bigint[], buyers bigint[], farms bigint[]
+)"""
+RAW_STARTS = {"d": "day", "w": "date_trunc('week', day)::date", "m": "date_trunc('month', day)::date"}
+
+
+def raw_cube_sql(cuboid, period: str) -> str:
+    """The cells of one cuboid and period as one INSERT … SELECT: sums from the sales facts, sets of
+    ids as arrays from the line facts (the app keeps them as Roaring bitmaps, which SQL cannot make)."""
+    from marketplace.reports.cube import ABSENT, DIMENSIONS, SUMS
+
+    start = RAW_STARTS[period]
+    dims = list(cuboid.dims)
+    keys = ", ".join(["start", *dims])
+    picked = ", ".join(f"{start} AS start" if key == "start" else key for key in ["start", *dims])
+    values = []
+    for dim in DIMENSIONS:
+        absent = ABSENT[dim]
+        values.append(f"s.{dim}" if dim in dims else "NULL" if absent is None else repr(absent))
+    return f"""
+        INSERT INTO bench_raw_cube
+        SELECT {cuboid.code}, '{period}', s.start, {", ".join(values)},
+               {", ".join(f"s.{name}" for name in SUMS)}, l.orders, l.buyers, l.farms
+        FROM (
+            SELECT {picked}, {", ".join(f"SUM({name}) AS {name}" for name in SUMS)}
+            FROM reports_salesfact WHERE day BETWEEN %(first)s AND %(last)s GROUP BY {keys}
+        ) s LEFT JOIN (
+            SELECT {picked}, ARRAY_AGG(DISTINCT order_id) AS orders, ARRAY_AGG(DISTINCT buyer_id) AS buyers,
+                   ARRAY_AGG(DISTINCT farm_id) AS farms
+            FROM reports_orderlinefact WHERE live AND day BETWEEN %(first)s AND %(last)s GROUP BY {keys}
+        ) l USING ({keys})"""
+
+
+def raw_cube(url: str, first: date, last: date) -> dict:
+    """Compute every cell the app's cube holds in SQL written by hand, from the raw facts; time it.
+
+    What the app's rebuild does beyond the facts, as the database alone would do it: the
+    "equivalent raw SQL" of the whole rebuild is `raw_rebuild` plus this. The cells are kept in
+    `bench_raw_cube` for `compare_cube`.
+    """
+    from marketplace.reports.cube import CUBOIDS
+
+    # The whole weeks and months the range touches, as the app's rebuild reads them.
+    params = {"first": first - timedelta(days=first.weekday() + 31), "last": last + timedelta(days=31)}
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_raw_cube")
+        conn.execute(RAW_CUBE_TABLE)
+        conn.commit()
+        began = time.monotonic()
+        cells = 0
+        for cuboid in CUBOIDS:
+            for period in cuboid.periods:
+                cells += conn.execute(raw_cube_sql(cuboid, period), params).rowcount
+        conn.commit()
+        return {"cells": cells, "seconds": round(time.monotonic() - began, 2)}
+
+
+def compare_cube(url: str) -> bool:
+    """Whether the app's cube and `bench_raw_cube` hold the same cells: keys, sums and set sizes."""
+    from marketplace.reports.cube import DIMENSIONS, SUMS
+
+    columns = ", ".join(["cuboid", "period", "start", *DIMENSIONS, *SUMS])
+    # A cell of cancelled lines only has no live ids: no array (NULL) here, an empty bitmap there.
+    sizes = ", ".join(f"coalesce(cardinality({name}), 0)" for name in ("orders", "buyers", "farms"))
+    raw = f"SELECT {columns}, {sizes} FROM bench_raw_cube"
+    app = f"SELECT {columns}, orders_n, buyers_n, farms_n FROM reports_salescube"
+    with psycopg.connect(url) as conn:
+        only_raw = f"SELECT count(*) FROM ({raw} EXCEPT ALL {app}) a"
+        only_app = f"SELECT count(*) FROM ({app} EXCEPT ALL {raw}) b"
+        differ = conn.execute(f"SELECT ({only_raw}) + ({only_app})").fetchone()[0]
+        conn.execute("DROP TABLE bench_raw_cube")
+    return differ == 0
+
+
 def snapshot(url: str) -> None:
     """Keep the raw rebuild's rows (without ids) to compare with the app's."""
     with psycopg.connect(url) as conn:
@@ -611,7 +689,9 @@ def rebuild_table(runs: list[dict]) -> str:
         "FulfilmentFact rows",
         "RegistrationFact rows",
         "rollups_rebuild s",
-        "raw SQL s",
+        "raw SQL of the facts s",
+        "ratio",
+        "raw SQL of facts and cube s",
         "ratio",
         "fulfilment s",
         "registrations s",
@@ -631,6 +711,8 @@ def rebuild_table(runs: list[dict]) -> str:
                 f"{app['seconds']:,.2f}",
                 f"{raw['seconds']:,.2f}",
                 f"**{app['seconds'] / raw['seconds']:.1f}×**" if raw["seconds"] else "–",
+                f"{raw['seconds'] + raw['cube']['seconds']:,.2f}",
+                f"**{app['seconds'] / (raw['seconds'] + raw['cube']['seconds']):.1f}×**",
                 f"{app['fulfilment_seconds']:,.2f}",
                 f"{app['registrations_seconds']:,.2f}",
                 "yes" if run["same"]["same"] else "**no**",
@@ -717,6 +799,9 @@ def main(argv=None) -> int:
                 f"Raw SQL rebuild: {raw['seconds']:.2f} s "
                 f"({raw['sales']:,} sales rows, {raw['lines']:,} line rows)"
             )
+            raw["cube"] = raw_cube(url, first, last)
+            cube = raw["cube"]
+            print(f"Raw SQL of the cube's cells: {cube['seconds']:.2f} s ({cube['cells']:,} cells)")
             snapshot(url)
             rebuild = app_rebuild(first, last)
             print(
@@ -727,6 +812,8 @@ def main(argv=None) -> int:
                 f"({rebuild['registrations']:,} rows)"
             )
             same = compare(url)
+            same["cube"] = compare_cube(url)
+            same["same"] = same["same"] and same["cube"]
             print("Same rows from both rebuilds." if same["same"] else f"The rebuilds differ: {same}")
             vacuum(url, "reports_salesfact", "reports_orderlinefact", "reports_fulfilmentfact")
             run = {
