@@ -471,3 +471,16 @@ def test_top_ten_counts_only_the_kept_keys_and_breaks_ties_by_name(make_user):
     top = sales_top(filters=filters, group_by="product", limit=10)
     assert [row["label"] for row in top[:4]] == ["Sản phẩm 05", "Sản phẩm 11", "Sản phẩm 04", "Sản phẩm 10"]
     assert {row["label"]: row["orders"] for row in top}["Sản phẩm 01"] == 2
+
+
+def test_names_in_the_tables_are_escaped(market, city):
+    # Household and product names are typed by households: the tables built in Python escape them.
+    market["a"].name = '<b>Măng cụt</b> & "ngon"'
+    market["a"].save(update_fields=["name"])
+    market["a"].farm.name = "<i>Hộ Tư</i>"
+    market["a"].farm.save(update_fields=["name"])
+    html = city.get(URL, WEEK).content.decode()
+    assert "<b>Măng cụt</b>" not in html and "<i>Hộ Tư</i>" not in html
+    products = html.split('id="top-products"', 1)[1].split("</section>", 1)[0]
+    assert "&lt;b&gt;Măng cụt&lt;/b&gt; &amp; &quot;ngon&quot;" in products
+    assert "&lt;i&gt;Hộ Tư&lt;/i&gt;" in products
