@@ -484,3 +484,21 @@ def test_names_in_the_tables_are_escaped(market, city):
     products = html.split('id="top-products"', 1)[1].split("</section>", 1)[0]
     assert "&lt;b&gt;Măng cụt&lt;/b&gt; &amp; &quot;ngon&quot;" in products
     assert "&lt;i&gt;Hộ Tư&lt;/i&gt;" in products
+
+
+def test_buyers_who_come_back_in_a_second_week_count_once(market, make_user):
+    # Two new buyers of A in both weeks of 9–22 Nov: the range is two whole ISO weeks of a
+    # month it does not cover, so each product's cells of both weeks are unioned (on PostgreSQL
+    # added up in the database first). Buyers of A: buyer 1, the secret buyer and the two new.
+    from marketplace.reports.selectors import Filters, sales_report
+
+    returning = [make_user(Role.BUYER) for _ in range(2)]
+    for day in (10, 17):
+        for buyer in returning:
+            with at(day, 12):
+                _place(buyer, [(market["a"], 1)])
+    rollups_rebuild(first=date(2026, 11, 1), last=date(2026, 11, 30))
+    report = sales_report(filters=Filters(first=date(2026, 11, 9), last=date(2026, 11, 22)), group_by="product")
+    a = next(row for row in report["rows"] if row["key"] == market["a"].pk)
+    assert (a["orders"], a["buyers"], a["households"]) == (7, 4, 1)
+    assert report["totals"]["buyers"] == 5  # and buyer 2 of B
