@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connections, models
 from django.db.models import Count, F, Q, Sum, Value
 from pyroaring import BitMap
@@ -489,22 +488,14 @@ class Group:
 
     def count(self, name: str) -> int:
         cells, rule, at = self.cells, self.rules[name], _SIZE_AT[name]
-        if rule == "add" or sum(cell.n if type(cell) is Bundle else 1 for cell in cells) == 1:
+        if len(cells) == 1 or rule == "add":
             return sum(cell[at] for cell in cells)
         if rule == "one":
             return 1 if any(cell[at] for cell in cells) else 0
-        at = _SET_AT[name]
-        return _union_size(
-            [one for cell in cells for one in (cell[at] if type(cell) is Bundle else (cell[at],))]
-        )
+        return _union_size([cell[_SET_AT[name]] for cell in cells])
 
     def counts(self) -> dict:
         return {COUNT_NAMES[name]: self.count(name) for name in SETS}
-
-
-#: Stored cells of one key added up by the database (PostgreSQL): their sums and sizes added,
-#: each set the list of the cells' sets, and `n` how many cells it stands for.
-Bundle = namedtuple("Bundle", (*CELL_FIELDS, "n"))
 
 
 def _union_size(sets: list) -> int:
@@ -567,11 +558,7 @@ def cube_cells_for(filters, group_by: str, *, keys=None) -> tuple[Cuboid, list[C
     wanted = tuple(name for name, rule in count_rules(cuboid, group_by).items() if rule == "union")
     cells = []
     if found.stored is not None:
-        stored = SalesCube.objects.filter(found.stored, where, cuboid=cuboid.code)
-        if group_by in KEY_DIM and connections[stored.db].vendor == "postgresql":
-            cells = _bundles(cuboid, stored, KEY_DIM[group_by], wanted)
-        else:
-            cells = _read(stored, wanted)
+        cells = _read(SalesCube.objects.filter(found.stored, where, cuboid=cuboid.code), wanted)
     if computed:
         # Days a cuboid does not store (the edges of a range), from the facts: day by day when
         # the answer is by day or week, else all of them as one block.
@@ -599,39 +586,6 @@ def cube_gross(filters, group_by: str) -> dict | None:
         for key, value in part.values_list(dim).annotate(gross_sum=Sum("gross")).order_by():
             gross[key] += value
     return dict(gross)
-
-
-def _bundles(cuboid: Cuboid, cells, dim: str, wanted: tuple[str, ...]) -> list[Bundle]:
-    """Stored cells added up by `dim` in the database: one row per key instead of one per period
-    (a product report over 90 days reads 2,000 rows instead of 10,000)."""
-    sizes = tuple(SIZES.values())
-    rows = (
-        cells.values_list(dim)
-        .annotate(
-            **{f"{name}_sum": Sum(name) for name in (*SUMS, *sizes)},
-            cells_n=Count("pk"),
-            **{f"{name}_all": ArrayAgg(name) for name in wanted},
-        )
-        .order_by()
-    )
-    dims = [ABSENT[one] for one in DIMENSIONS]
-    at = DIMENSIONS.index(dim)
-    picks = [2 + len(SUMS) + len(sizes) + wanted.index(name) if name in wanted else None for name in SETS]
-    bundles = []
-    for row in rows:
-        dims[at] = row[0]
-        bundles.append(
-            Bundle(
-                cuboid.code,
-                "",
-                None,
-                *dims,
-                *row[1 : 1 + len(SUMS) + len(sizes)],
-                *(None if pick is None else row[pick] for pick in picks),
-                row[1 + len(SUMS) + len(sizes)],
-            )
-        )
-    return bundles
 
 
 def _read(cells, wanted: tuple[str, ...]) -> list[Cell]:

@@ -488,8 +488,8 @@ def test_names_in_the_tables_are_escaped(market, city):
 
 def test_buyers_who_come_back_in_a_second_week_count_once(market, make_user):
     # Two new buyers of A in both weeks of 9–22 Nov: the range is two whole ISO weeks of a
-    # month it does not cover, so each product's cells of both weeks are unioned (on PostgreSQL
-    # added up in the database first). Buyers of A: buyer 1, the secret buyer and the two new.
+    # month it does not cover, so each product's cells of both weeks are unioned, not added.
+    # Buyers of A: buyer 1, the secret buyer and the two new.
     from marketplace.reports.selectors import Filters, sales_report
 
     returning = [make_user(Role.BUYER) for _ in range(2)]
