@@ -158,7 +158,7 @@ def cube_cells(
     where: Q | None = None,
     *,
     days: list[date] | None = None,
-    wanted: tuple[str, ...] | None = SETS,
+    wanted: tuple[str, ...] = SETS,
 ) -> list[Cell]:
     """Compute the cells of `cuboid` for the periods starting from `first` to `last` (inclusive).
 
@@ -166,7 +166,7 @@ def cube_cells(
     narrows the facts read (the cells of some keys only). With `days`, the cells are of those
     days taken together (`period` "r", starting on `first`): the edges of a range. Not saved.
     The sets named in `wanted` are computed as bitmaps, the others as their sizes only (None
-    for the set); with `wanted` None, only the sums (sizes 0).
+    for the set).
     """
     if days is None:
         in_range = Q(day__gte=first, day__lte=period_end(period, last))
@@ -185,24 +185,22 @@ def cube_cells(
         .order_by()
     )
     width = 1 + len(dims)  # a row's key: its start and dimensions
-    found = {}
-    if wanted is not None:
-        found = {
-            row[:width]: row[width:]
-            for row in lines.annotate(start=start)
-            .values_list("start", *dims)
-            .annotate(
-                **{
-                    name: IdList(column) if name in wanted else Count(column, distinct=True)
-                    for name, column in SET_COLUMNS.items()
-                }
-            )
-            .order_by()
-        }
+    found = {
+        row[:width]: row[width:]
+        for row in lines.annotate(start=start)
+        .values_list("start", *dims)
+        .annotate(
+            **{
+                name: IdList(column) if name in wanted else Count(column, distinct=True)
+                for name, column in SET_COLUMNS.items()
+            }
+        )
+        .order_by()
+    }
     absent = [ABSENT[dim] for dim in DIMENSIONS]
     positions = [dims.index(dim) + 1 if dim in dims else None for dim in DIMENSIONS]
     nothing = (0,) * len(SETS)
-    as_bitmap = [wanted is not None and name in wanted for name in SETS]
+    as_bitmap = [name in wanted for name in SETS]
     cells = []
     for row in sums:
         ids = found.get(row[:width], nothing)
@@ -561,12 +559,16 @@ def cube_cells_for(filters, group_by: str, *, keys=None) -> tuple[Cuboid, list[C
         cells = _read(SalesCube.objects.filter(found.stored, where, cuboid=cuboid.code), wanted)
     if computed:
         # Days a cuboid does not store (the edges of a range), from the facts: day by day when
-        # the answer is by day or week, else all of them as one block.
+        # the answer is by day or week, one block per month by month, else all in one block.
         if group_by in ("day", "week"):
             for run_first, run_last in _runs(computed):
                 cells += cube_cells(cuboid, "d", run_first, run_last, where, wanted=wanted)
         else:
-            cells += cube_cells(cuboid, "r", computed[0], computed[0], where, days=computed, wanted=wanted)
+            blocks = defaultdict(list)
+            for day in computed:
+                blocks[period_start("m", day) if group_by == "month" else None].append(day)
+            for days in blocks.values():
+                cells += cube_cells(cuboid, "r", days[0], days[0], where, days=days, wanted=wanted)
     return cuboid, cells
 
 

@@ -504,3 +504,18 @@ def test_buyers_who_come_back_in_a_second_week_count_once(market, make_user):
     a = next(row for row in report["rows"] if row["key"] == market["a"].pk)
     assert (a["orders"], a["buyers"], a["households"]) == (7, 4, 1)
     assert report["totals"]["buyers"] == 5  # and buyer 2 of B
+
+
+def test_edge_days_of_two_months_stay_in_their_months(market, make_user):
+    # A filter on certification needs the cuboid that keeps months only: every day of 27 Oct –
+    # 12 Nov is computed from the facts, and by month those of October and of November are two
+    # rows (they were once read as one block, dated by its first day).
+    from marketplace.reports.selectors import Filters, facts_report, sales_report
+
+    with time_machine.travel(datetime(2026, 10, 30, 10, tzinfo=VN), tick=False):
+        _place(make_user(Role.BUYER), [(market["a"], 1)])
+    rollups_rebuild(first=date(2026, 10, 1), last=date(2026, 11, 30))
+    filters = Filters(first=date(2026, 10, 27), last=date(2026, 11, 12), certified=False)
+    report = sales_report(filters=filters, group_by="month")
+    assert [(row["key"], row["orders"]) for row in report["rows"]] == [("2026-10-01", 1), ("2026-11-01", 1)]
+    assert report == facts_report(filters=filters, group_by="month")
