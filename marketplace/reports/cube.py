@@ -119,11 +119,6 @@ def _start(period: str):
     return {"d": F("day"), "w": StartOf("week", "day"), "m": StartOf("month", "day")}[period]
 
 
-def as_date(value) -> date:
-    # TruncWeek/TruncMonth of a date give a date on PostgreSQL and SQLite; keep it a date.
-    return value.date() if hasattr(value, "date") and callable(value.date) else value
-
-
 class IdList(models.Aggregate):
     """The distinct ids of a group: an array on PostgreSQL, "1,5,9" from SQLite's `group_concat`."""
 

@@ -50,13 +50,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, NullIf, TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, NullIf, TruncDate
 
 from farms.models import Farm, FarmAction, FarmDecision, FarmStatus
 from marketplace.geo.models import Ward
 from orders.models import FarmOrder, FarmOrderStatus, Order, StatusChange
 from orders.services.fulfilment import NO_ANSWER_NOTE
 
+from .cube import StartOf
 from .models import FulfilmentFact, RegistrationFact
 from .rollups import day_bounds
 
@@ -267,9 +268,12 @@ REGISTRATION_SUMS = ("new", "verified", "rejected")
 
 
 def _key(group_by: str):
-    return {"day": F("day"), "week": TruncWeek("day"), "month": TruncMonth("day"), "ward": F("ward_id")}[
-        group_by
-    ]
+    return {
+        "day": F("day"),
+        "week": StartOf("week", "day"),
+        "month": StartOf("month", "day"),
+        "ward": F("ward_id"),
+    }[group_by]
 
 
 def _in_scope(qs, *, first: date, last: date, wards):

@@ -13,12 +13,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
 
 from farms.models import Category, Farm, Product
 from marketplace.geo.models import Ward
 
-from .cube import PRODUCT_CUBOID, as_date, as_sums, cube_gross, cube_report, cube_total, filters_q
+from .cube import PRODUCT_CUBOID, StartOf, as_sums, cube_gross, cube_report, cube_total, filters_q
 from .models import OrderLineFact, SalesCube, SalesFact
 
 SMALL_COUNT = 3
@@ -59,8 +58,8 @@ def _filtered(qs: QuerySet, f: Filters) -> QuerySet:
 def _key(group_by: str):
     return {
         "day": F("day"),
-        "week": TruncWeek("day"),
-        "month": TruncMonth("day"),
+        "week": StartOf("week", "day"),
+        "month": StartOf("month", "day"),
         "category": F("category_id"),
         "ward": F("ward_id"),
         "household": F("farm_id"),
@@ -229,7 +228,7 @@ def price_watch(*, filters: Filters, step: str = "day") -> list[dict]:
     )
     return [
         {
-            "date": as_date(row["start"]).isoformat(),
+            "date": row["start"].isoformat(),
             "avg_price_per_kg": int((Decimal(row["gross_kg_sum"]) / row["kg"]).quantize(1, ROUND_HALF_UP)),
             "min": int(row["low"].quantize(1, ROUND_HALF_UP)),
             "max": int(row["high"].quantize(1, ROUND_HALF_UP)),
