@@ -12,12 +12,13 @@ BENCH_STATS_ARGS ?=
 # the static files (gitignored). Nothing is fetched from a CDN at run time.
 CHART_JS := marketplace/static/vendor/chart.umd.min.js
 
-.PHONY: run test lint messages check-messages bench bench-stats clean help
+.PHONY: run test lint audit messages check-messages bench bench-stats clean help
 
 help:
 	@echo "make run    serve http://127.0.0.1:8000 with a worker, the scheduler and demo data"
 	@echo "make test   run the whole test suite (PYTEST_ARGS=... to narrow it)"
 	@echo "make lint   ruff check"
+	@echo "make audit  report dependencies with published vulnerabilities (pip-audit; never fails)"
 	@echo "make messages        refresh the translation catalogues (needs gettext)"
 	@echo "make check-messages  fail on untranslated or fuzzy catalogue entries"
 	@echo "make bench  benchmarks on PostgreSQL (BENCH_DATABASE_URL; BENCH_ARGS=--help for options)"
@@ -40,7 +41,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY) $(CHART_JS
 $(CHART_JS): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && \
-		mkdir -p $(@D) && cp node_modules/chart.js/dist/chart.umd.min.js $@; \
+		mkdir -p $(@D) && cp node_modules/chart.js/dist/chart.umd.min.js.map $(@D)/ && \
+		cp node_modules/chart.js/dist/chart.umd.min.js $@; \
 	else \
 		echo "npm not found: the officials' dashboard will show tables without charts"; \
 	fi
@@ -55,6 +57,10 @@ test: $(CHART_JS) $(VENV)/.dev-installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+
+# A report, not a gate: a newly published advisory must not stop every build (docs/operations.md).
+audit: $(VENV)/.dev-installed
+	$(PY) scripts/audit.py
 
 messages: $(VENV)/.dev-installed
 	$(PY) manage.py makemessages --locale vi --locale en --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete

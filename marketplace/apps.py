@@ -6,3 +6,9 @@ class MarketplaceConfig(AppConfig):
 
     name = "marketplace"
     verbose_name = "Chợ Nổi"
+
+    def ready(self):
+        # Before any URLconf is imported: every app's routes use `<id:…>`.
+        from .converters import register
+
+        register()

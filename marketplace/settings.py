@@ -5,6 +5,7 @@ Every setting a deployment may change is listed in the README's settings table.
 HSTS, media left to the proxy); anything else is a local profile that runs with
 nothing but Python: SQLite and a Celery broker on the filesystem.
 """
+import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",  # its system checks refuse django-csp 3.x settings
     "marketplace",
     "marketplace.accounts",
     "marketplace.geo",
@@ -63,12 +65,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every answer carries the policy, the HTTPS redirect and any middleware's refusal too.
+    "csp.middleware.CSPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # ETag from the body and 304 for a matching If-None-Match: the catalogue API on slow 3G.
     "django.middleware.http.ConditionalGetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "marketplace.middleware.VietnameseFirstLocaleMiddleware",
+    # After the language is chosen (its message is translated), before anything reads the query.
+    "marketplace.middleware.NullCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF: the CSRF check is the first thing that reads an upload's body.
     "marketplace.uploads.UploadLimitMiddleware",
@@ -152,6 +158,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "phone"]
+# Failures and locks live in the database, never in the cache: a Redis outage neither errors nor unlocks.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # axes.W006 asks to lock by address too; that would lock every account behind one
 # carrier NAT after ten typos. Per-address limits are rate limits, not lockouts.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -363,7 +371,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "marketplace.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "marketplace.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "marketplace.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -377,6 +385,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # `<id:pk>` (marketplace/converters.py): ids of up to 18 digits.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}},
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "marketplace.accounts.models.Role",
         # Several farms models have a `status`: name each choice set after its model.
@@ -400,9 +410,33 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every answer, in every profile (so a page that needs an inline script
+# or style breaks in development, not in production): our own scripts and styles only, never inline
+# (the dashboard's data travels in a json_script block, Swagger UI's start-up script is a file).
+# Pictures may be data: URLs (VietQR codes, Swagger UI's icons). A card payment posts to our own
+# checkout, which redirects to Stripe's hosted page: browsers check a form's redirects against
+# form-action too, so Stripe's checkout origin is allowed there (and a local stand-in's, which
+# serves its pay page from the API base it replaces).
+# (Not named CSP_*: django-csp 4 reads such names as its old, 3.x settings and refuses them.)
+_form_action = ["'self'", "https://checkout.stripe.com"]
+if STRIPE_API_BASE.rstrip("/") != "https://api.stripe.com":
+    _form_action.append(STRIPE_API_BASE.rstrip("/"))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": _form_action,
+    },
+}
 if IS_PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -412,6 +446,46 @@ if IS_PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# --- Rate limits ------------------------------------------------------------------
+# Attempts per scope (marketplace/throttling.py), pages and API counted together, per signed-in
+# user or else per client address; only writes count. Each is RATE_LIMIT_<SCOPE> in the
+# environment: "<number>/<s|min|hour|day>", or "off". Counters live in the default cache; with
+# the cache down, limits let everything through (a warning is logged) rather than fail requests.
+_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def _rate(scope: str, default: str) -> str | None:
+    """A rate limit from RATE_LIMIT_<SCOPE>, checked once at start."""
+    name = f"RATE_LIMIT_{scope.upper()}"
+    raw = env.str(name, default=default).strip().lower()
+    if raw in {"off", "none", ""}:
+        return None
+    if not _RATE.match(raw):
+        raise ImproperlyConfigured(f"{name} must look like 10/min, 20/hour or off, not {raw!r}")
+    return raw
+
+
+RATE_LIMITS = {
+    "login": _rate("login", "30/min"),  # login page and API token
+    "register": _rate("register", "20/hour"),
+    "password_reset": _rate("password_reset", "10/hour"),  # asking for a link or SMS code
+    "password_reset_confirm": _rate("password_reset_confirm", "20/hour"),  # entering the SMS code
+    "checkout": _rate("checkout", "30/hour"),  # placing an order, page and API
+    "webhook_invalid": _rate("webhook_invalid", "20/hour"),  # webhook calls failing verification
+}
+# Proxies in front of the site that append to X-Forwarded-For; 0: the address is REMOTE_ADDR and the
+# header is ignored (anyone can forge it).
+RATE_LIMIT_TRUSTED_PROXIES = env.int("RATE_LIMIT_TRUSTED_PROXIES", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = RATE_LIMIT_TRUSTED_PROXIES
+# A Redis cache answers "nothing stored" at once when Redis is down instead of raising (the errors
+# are logged by django_redis.cache); short timeouts keep an unreachable server from costing
+# seconds. A CACHE_URL query (?socket_timeout=1) overrides them.
+REDIS_CACHE_OPTIONS = {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25}
+for _cache in CACHES.values():
+    if _cache["BACKEND"] == "django_redis.cache.RedisCache":
+        _cache["OPTIONS"] = {**REDIS_CACHE_OPTIONS, **_cache.get("OPTIONS", {})}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,9 @@ from logistics import views as logistics_views
 from . import views
 from .storefront import views as storefront
 
+# An address under /api/ that matches nothing (`/api/v1/orders/abc/`) is answered in the API's shape.
+handler404 = "marketplace.views.not_found"
+
 admin.site.site_header = "Chợ Nổi"
 admin.site.site_title = "Chợ Nổi"
 
@@ -29,12 +32,21 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("marketplace.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+        name="api-docs",
+    ),
 ]
+
+
+def serve_media(request, path):
+    # The folder is read when asked, not when the URLs are loaded: the setting is the truth.
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
 
 if settings.SERVE_MEDIA:
     # Outside production the app serves uploads itself; production leaves them to the proxy.
     media_prefix = settings.MEDIA_URL.lstrip("/")
-    urlpatterns.append(
-        re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
-    )
+    urlpatterns.append(re_path(rf"^{media_prefix}(?P<path>.*)$", serve_media))

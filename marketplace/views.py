@@ -3,6 +3,8 @@
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.defaults import page_not_found
+from rest_framework.exceptions import NotFound
 
 from farms.models import CertificationStatus
 from farms.selectors import certifications_visible_to, farm_verification_queue
@@ -18,6 +20,14 @@ def healthz(request):
     parts = {"database": database_status(), "broker": broker_status()}
     healthy = all(value == "ok" for value in parts.values())
     return JsonResponse({"status": "ok" if healthy else "error", **parts}, status=200 if healthy else 503)
+
+
+def not_found(request, exception=None):
+    """Answer an address nothing serves: the API's JSON 404 under /api/, the 404 page elsewhere."""
+    if request.path_info.startswith("/api/"):
+        body = {"detail": str(NotFound.default_detail), "code": NotFound.default_code}
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)
 
 
 def privacy(request):

@@ -20,6 +20,7 @@ from marketplace.accounts.decorators import role_required
 from marketplace.accounts.models import Role
 from marketplace.accounts.phone import format_phone
 from marketplace.errors import Conflict
+from marketplace.throttling import rate_limit_wait, throttled_page, too_many_attempts_message
 
 from . import services
 from .forms import CancelForm, CheckoutForm, RejectForm
@@ -60,6 +61,9 @@ def checkout(request):
         messages.info(request, _("Your cart is empty."))
         return redirect("storefront:cart")
     placing = posted and "quote" not in request.POST
+    # Over the limit: place nothing, show the form again as the buyer filled it (like a fee quote).
+    wait = rate_limit_wait(request, "checkout") if placing else None
+    placing = placing and not wait
     defaults = {**initial, "cart_version": quote.detail.version, "payment_method": "cod"}
     if posted and not placing:
         # A fee quote keeps what the buyer typed, without judging a form they have not finished.
@@ -112,6 +116,9 @@ def checkout(request):
         # No way to pay, or lines to fix first: the page explains, and offers no order button.
         "can_place": len(unavailable) < len(quote.methods) and not quote.problems,
     }
+    if wait:
+        context["throttled_message"] = too_many_attempts_message(wait)
+        return throttled_page(render(request, "orders/checkout.html", context), wait)
     return render(request, "orders/checkout.html", context, status=status)
 
 

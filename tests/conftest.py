@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import socket
+import uuid
 from urllib.parse import urlparse
 
 import pytest
@@ -56,6 +57,16 @@ def pytest_runtest_setup(item):
 def _fast_passwords(settings):
     # Hashing strength is not under test; a fast hasher keeps the suite quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    # Rate-limit counters live in the cache, which CI shares (Redis) between tests and runs: a
+    # key prefix of its own gives each test fresh counters, at the real limits.
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": prefix} for alias, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture

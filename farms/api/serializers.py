@@ -20,6 +20,7 @@ from ..models import (
     CertificationStatus,
     Farm,
     FarmDecision,
+    FarmStatus,
     HarvestLot,
     Product,
     ProductImage,
@@ -116,6 +117,9 @@ class FarmSerializer(serializers.ModelSerializer):
 
 class FarmDecisionSerializer(serializers.ModelSerializer):
     by = serializers.SerializerMethodField()
+    # "" for the registration, which comes from no status (declared: DRF drops `allow_blank` from
+    # read-only model fields).
+    from_status = serializers.ChoiceField(choices=FarmStatus.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = FarmDecision

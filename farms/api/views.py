@@ -13,7 +13,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
@@ -61,11 +60,9 @@ FARMER_OR_OFFICIAL = role_permission(Role.FARMER, Role.OFFICIAL)
 
 ERROR = s.ErrorSerializer
 NOT_FOUND = OpenApiResponse(ERROR, description="Not yours, out of your scope, or no such object.")
-FARM_DETAIL = PolymorphicProxySerializer(
-    component_name="FarmDetail",
-    serializers=[s.FarmPrivateSerializer, s.FarmSerializer],
-    resource_type_field_name=None,
-)
+# The owner and officials in scope get the private shape, everyone else the public one. A private
+# answer holds every public field, so it fits both shapes: anyOf (a oneOf would refuse it).
+FARM_DETAIL = {"anyOf": [{"$ref": "#/components/schemas/FarmPrivate"}, {"$ref": "#/components/schemas/Farm"}]}
 
 
 class PerMethodPermissions:
@@ -525,9 +522,9 @@ class CertificationDocumentView(APIView):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The stored file: a cleaned image or a PDF."
-            ),
+            # Certificates are stored as a cleaned JPEG or as the PDF sent (farms.images).
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="A cleaned image."),
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF sent."),
             404: NOT_FOUND,
         }
     )

@@ -6,8 +6,8 @@ from . import views
 
 urlpatterns = [
     path("runs/", views.RunListView.as_view(), name="runs"),
-    path("runs/<int:pk>/", views.RunDetailView.as_view(), name="run"),
-    path("runs/<int:pk>/claim/", views.RunClaimView.as_view(), name="run-claim"),
-    path("shipments/<int:pk>/", views.ShipmentDetailView.as_view(), name="shipment"),
-    path("shipments/<int:pk>/events/", views.ShipmentEventView.as_view(), name="shipment-events"),
+    path("runs/<id:pk>/", views.RunDetailView.as_view(), name="run"),
+    path("runs/<id:pk>/claim/", views.RunClaimView.as_view(), name="run-claim"),
+    path("shipments/<id:pk>/", views.ShipmentDetailView.as_view(), name="shipment"),
+    path("shipments/<id:pk>/events/", views.ShipmentEventView.as_view(), name="shipment-events"),
 ]

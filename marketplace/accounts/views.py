@@ -7,12 +7,15 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from marketplace.throttling import rate_limit_wait, throttled_page, too_many_attempts_message
 
 from . import services
 from .forms import (
@@ -35,9 +38,23 @@ ROLE_HOME = {
 }
 
 
+def _throttled_form(request, template: str, form_class, wait: int, **form_kwargs):
+    """Answer a limited form post: 429, the form again with what was typed (passwords aside)."""
+    typed = {
+        key: value
+        for key, value in request.POST.items()
+        if key in form_class.base_fields and "password" not in key
+    }
+    form = form_class(initial=typed, **form_kwargs)
+    context = {"form": form, "throttled_message": too_many_attempts_message(wait)}
+    return throttled_page(render(request, template, context), wait)
+
+
 def signup(request):
     if request.user.is_authenticated:
         return redirect("accounts:home")
+    if request.method == "POST" and (wait := rate_limit_wait(request, "register")):
+        return _throttled_form(request, "accounts/signup.html", SignupForm, wait)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -56,6 +73,14 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        if wait := rate_limit_wait(request, "login"):
+            # An unbound form: binding it would try the password (and count it with axes).
+            form = LoginForm(request, initial={"username": request.POST.get("username", "")})
+            context = self.get_context_data(form=form, throttled_message=too_many_attempts_message(wait))
+            return throttled_page(self.render_to_response(context), wait)
+        return super().post(request, *args, **kwargs)
+
 
 @require_POST
 def logout_view(request):
@@ -73,6 +98,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 def password_reset_request(request):
+    if request.method == "POST" and (wait := rate_limit_wait(request, "password_reset")):
+        template = "accounts/password_reset_request.html"
+        return _throttled_form(request, template, PasswordResetRequestForm, wait)
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
@@ -91,6 +119,8 @@ def password_reset_request(request):
 
 
 def password_reset_code(request):
+    if request.method == "POST" and (wait := rate_limit_wait(request, "password_reset_confirm")):
+        return _throttled_form(request, "accounts/password_reset_code.html", PasswordResetCodeForm, wait)
     form = PasswordResetCodeForm(
         request.POST or None, initial={"phone": request.GET.get("phone", "")}
     )
@@ -145,7 +175,8 @@ def account(request):
 def export(request):
     data = user_data_export(user=request.user)
     response = HttpResponse(
-        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+        # DjangoJSONEncoder: sections hold dates (a certificate's expiry), as the API's export does.
+        json.dumps(data, ensure_ascii=False, indent=2, cls=DjangoJSONEncoder), content_type="application/json"
     )
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="cho-noi-data-{stamp}.json"'

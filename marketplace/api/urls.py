@@ -13,9 +13,9 @@ urlpatterns = [
     path("stats/sales/", reports_sales.SalesStatsView.as_view(), name="stats-sales"),
     path("stats/prices/", reports_sales.PriceStatsView.as_view(), name="stats-prices"),
     path("stats/export/", reports_sales.StatsExportView.as_view(), name="stats-export"),
-    path("stats/exports/<int:pk>/", reports_sales.StatsExportJobView.as_view(), name="stats-export-job"),
+    path("stats/exports/<id:pk>/", reports_sales.StatsExportJobView.as_view(), name="stats-export-job"),
     path(
-        "stats/exports/<int:pk>/file/", reports_sales.StatsExportFileView.as_view(), name="stats-export-file"
+        "stats/exports/<id:pk>/file/", reports_sales.StatsExportFileView.as_view(), name="stats-export-file"
     ),
     path("", include("marketplace.reports.api_urls")),
 ]

@@ -211,6 +211,15 @@ def _export_job_answer(request, job) -> dict:
     }
 
 
+# The file as `file` asks (exports.CONTENT_TYPES, not imported here: it loads openpyxl).
+FILE_RESPONSES = {
+    (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV, UTF-8 with a BOM."),
+    (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiResponse(
+        OpenApiTypes.BINARY, description="XLSX."
+    ),
+}
+
+
 class StatsExportView(APIView):
     """Download a table as CSV or XLSX (`kind` sales or prices, `file` csv or xlsx, the same filters).
 
@@ -229,9 +238,10 @@ class StatsExportView(APIView):
             OpenApiParameter("product", int, description="For kind=prices."),
         ],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            **FILE_RESPONSES,
             202: OpenApiResponse(OpenApiTypes.OBJECT, description="A job preparing the file."),
             400: OpenApiResponse(description="Field messages."),
+            404: OpenApiResponse(description="A ward outside your scope; for prices, a product outside it."),
         },
     )
     def get(self, request):
@@ -291,7 +301,7 @@ class StatsExportFileView(APIView):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            **FILE_RESPONSES,
             404: OpenApiResponse(),
         }
     )

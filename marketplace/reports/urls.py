@@ -7,6 +7,6 @@ app_name = "reports"
 urlpatterns = [
     path("official/stats/", views.dashboard, name="dashboard"),
     path("official/stats/export/", views_exports.export, name="export"),
-    path("official/stats/exports/<int:pk>/", views_exports.export_job, name="export_job"),
+    path("official/stats/exports/<id:pk>/", views_exports.export_job, name="export_job"),
     path("official/stats/subscription/", views_exports.subscription, name="subscription"),
 ]

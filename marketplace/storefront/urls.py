@@ -9,9 +9,9 @@ app_name = "storefront"
 urlpatterns = [
     path("danh-muc/<slug:slug>/", views.category, name="category"),
     path("tim-kiem/", views.search, name="search"),
-    path("san-pham/<int:pk>/", views.product, name="product"),
-    path("nong-ho/<int:pk>/", views.farm, name="farm"),
+    path("san-pham/<id:pk>/", views.product, name="product"),
+    path("nong-ho/<id:pk>/", views.farm, name="farm"),
     path("gio-hang/", views.cart, name="cart"),
-    path("gio-hang/<int:pk>/", views.cart_line_update, name="cart_line_update"),
-    path("gio-hang/<int:pk>/xoa/", views.cart_line_delete, name="cart_line_delete"),
+    path("gio-hang/<id:pk>/", views.cart_line_update, name="cart_line_update"),
+    path("gio-hang/<id:pk>/xoa/", views.cart_line_delete, name="cart_line_delete"),
 ]

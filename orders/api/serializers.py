@@ -215,6 +215,26 @@ class OrderLineSerializer(serializers.Serializer):
     line_total = serializers.IntegerField(read_only=True)
 
 
+class ShipmentBriefSerializer(serializers.Serializer):
+    """`{id, status, carrier}` of a part's shipment (documentation: `shipment_brief` builds it)."""
+
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    carrier = serializers.CharField()
+
+
+class ShipmentStepSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    label = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class ShipmentTrackingSerializer(ShipmentBriefSerializer):
+    """The brief with the carrier's `steps`, oldest first."""
+
+    steps = ShipmentStepSerializer(many=True)
+
+
 def shipment_brief(farm_order) -> dict | None:
     """`{id, status, carrier}` once the part is ready and a carrier booked; null before."""
     shipment = farm_order.shipment
@@ -249,7 +269,7 @@ class FarmOrderSerializer(serializers.Serializer):
     problems = OrderProblemSerializer(many=True, read_only=True)
     report_until = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(ShipmentTrackingSerializer(allow_null=True))
     def get_shipment(self, farm_order) -> dict | None:
         """The shipment with its `steps` [{type, label, at}], oldest first: the buyer's tracking."""
         brief = shipment_brief(farm_order)
@@ -327,7 +347,7 @@ class OrderListSerializer(serializers.Serializer):
     subtotal = serializers.IntegerField(read_only=True)
     delivery_fee = serializers.IntegerField(read_only=True)
     total = serializers.IntegerField(read_only=True)
-    delivery_date = serializers.DateField(read_only=True)
+    delivery_date = serializers.DateField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
 
 
@@ -396,14 +416,14 @@ class HouseholdOrderSerializer(serializers.Serializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     subtotal = serializers.IntegerField(read_only=True)
     delivery_ward = WardRefSerializer(source="order.delivery_ward", read_only=True)
-    delivery_date = serializers.DateField(source="order.delivery_date", read_only=True)
+    delivery_date = serializers.DateField(source="order.delivery_date", read_only=True, allow_null=True)
     payment_method = serializers.CharField(source="order.payment_method", read_only=True)
     note = serializers.CharField(source="order.note", read_only=True)
     deadline = serializers.SerializerMethodField()
     shipment = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(read_only=True)
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(ShipmentBriefSerializer(allow_null=True))
     def get_shipment(self, farm_order) -> dict | None:
         return shipment_brief(farm_order)
 

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import role_permission
 from marketplace.api import validated
+from marketplace.throttling import THROTTLED_RESPONSE, RateLimit
 
 from .. import services
 from ..models import Cart, CartLine, FarmOrderStatus
@@ -125,6 +126,9 @@ def _order_response(request, order_pk: int, *, status_code=status.HTTP_200_OK) -
 class CheckoutView(APIView):
     """Preview (GET) or place (POST) an order from the user's own cart."""
 
+    throttle_classes = [RateLimit]  # placing only: reads are never limited
+    throttle_scope = "checkout"
+
     @extend_schema(
         parameters=[
             OpenApiParameter("ward", str, description="A 5-digit ward code: quote its delivery fee.")
@@ -142,7 +146,7 @@ class CheckoutView(APIView):
 
     @extend_schema(
         request=s.CheckoutInputSerializer,
-        responses={201: s.OrderSerializer, 400: INVALID, 409: CHECKOUT_CONFLICT},
+        responses={201: s.OrderSerializer, 400: INVALID, 409: CHECKOUT_CONFLICT, 429: THROTTLED_RESPONSE},
         description="Prices, the delivery fee and totals are computed on the server from the cart; any "
         "price or total in the body is ignored. The cart is emptied.",
     )

@@ -271,9 +271,9 @@ def test_the_schema_documents_the_ledger_and_payouts(api):
     schema = api.get("/api/schema/?format=json").json()
     ledger = schema["paths"]["/api/v1/ledger/"]["get"]
     assert {p["name"] for p in ledger["parameters"]} >= {"month", "farm"}
-    assert set(ledger["responses"]) == {"200", "400", "403", "404"}
+    assert set(ledger["responses"]) == {"200", "400", "401", "403", "404"}
     payouts = schema["paths"]["/api/v1/payouts/"]["post"]
-    assert set(payouts["responses"]) == {"201", "400", "403", "409"}
+    assert set(payouts["responses"]) == {"201", "400", "401", "403", "409", "415"}
     statement = schema["components"]["schemas"]["LedgerStatement"]["properties"]
     assert set(statement) == {"farm", "month", "opening_balance", "closing_balance", "totals", "results"}
 

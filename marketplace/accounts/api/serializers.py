@@ -33,6 +33,8 @@ class TokenSerializer(serializers.Serializer):
 
 class UserSerializer(serializers.ModelSerializer):
     wards = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    # Declared: DRF drops `allow_blank` from read-only model fields, and "" (no email) is no email.
+    email = serializers.EmailField(read_only=True, allow_blank=True)
 
     class Meta:
         model = User

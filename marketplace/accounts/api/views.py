@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.api import validated
+from marketplace.throttling import THROTTLED_RESPONSE, RateLimit
 
 from .. import services
 from ..models import Role
@@ -19,8 +20,10 @@ from . import serializers as s
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [RateLimit]
+    throttle_scope = "register"
 
-    @extend_schema(request=s.RegisterSerializer, responses={201: s.UserSerializer})
+    @extend_schema(request=s.RegisterSerializer, responses={201: s.UserSerializer, 429: THROTTLED_RESPONSE})
     def post(self, request):
         data = validated(s.RegisterSerializer, request)
         user = services.user_register(**data)
@@ -32,13 +35,18 @@ class TokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [RateLimit]
+    throttle_scope = "login"
 
     @extend_schema(
         request=s.TokenRequestSerializer,
         responses={
             200: s.TokenSerializer,
             400: OpenApiResponse(description="Wrong phone number or password."),
-            429: OpenApiResponse(description="Account locked after too many wrong passwords."),
+            429: OpenApiResponse(
+                description="Account locked after too many wrong passwords (`code: account_locked`), "
+                "or too many attempts from this address (`code: throttled`); see `Retry-After`."
+            ),
         },
     )
     def post(self, request):
@@ -107,8 +115,12 @@ class PasswordResetView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [RateLimit]
+    throttle_scope = "password_reset"
 
-    @extend_schema(request=s.PasswordResetRequestSerializer, responses={202: s.DetailSerializer})
+    @extend_schema(
+        request=s.PasswordResetRequestSerializer, responses={202: s.DetailSerializer, 429: THROTTLED_RESPONSE}
+    )
     def post(self, request):
         data = validated(s.PasswordResetRequestSerializer, request)
         services.password_reset_request(phone=data["phone"])
@@ -127,8 +139,12 @@ class PasswordResetView(APIView):
 class PasswordResetConfirmView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [RateLimit]
+    throttle_scope = "password_reset_confirm"
 
-    @extend_schema(request=s.PasswordResetConfirmSerializer, responses={200: s.DetailSerializer})
+    @extend_schema(
+        request=s.PasswordResetConfirmSerializer, responses={200: s.DetailSerializer, 429: THROTTLED_RESPONSE}
+    )
     def post(self, request):
         data = validated(s.PasswordResetConfirmSerializer, request)
         services.password_reset_with_code(**data)

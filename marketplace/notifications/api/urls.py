@@ -10,5 +10,5 @@ urlpatterns = [
         name="notification-unread-count",
     ),
     path("notifications/read-all/", views.NotificationReadAllView.as_view(), name="notification-read-all"),
-    path("notifications/<int:pk>/read/", views.NotificationReadView.as_view(), name="notification-read"),
+    path("notifications/<id:pk>/read/", views.NotificationReadView.as_view(), name="notification-read"),
 ]
