@@ -5,12 +5,17 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from marketplace.outbox.worker import OutboxRelayStep
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
 
 app = Celery("marketplace")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Every worker relays the task outbox (marketplace/outbox): tasks recorded while the broker was
+# down are published once it is back.
+app.steps["worker"].add(OutboxRelayStep)
 
 
 def _cutoff_hour() -> int:
@@ -61,6 +66,10 @@ app.conf.beat_schedule = {
     "settle-missed-farm-orders": {
         "task": "orders.settle_missed_farm_orders",
         "schedule": crontab(minute="7-59/15"),
+    },
+    "purge-published-outbox-rows": {
+        "task": "outbox.purge_sent",
+        "schedule": crontab(hour=4, minute=10),
     },
     "complete-delivered-orders": {
         "task": "orders.complete_delivered_orders",

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "marketplace.accounts",
     "marketplace.geo",
     "marketplace.notifications",
+    "marketplace.outbox",
     "farms",
     "logistics",
     "orders",
@@ -354,6 +355,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The transactional outbox (marketplace/outbox): each worker relays pending rows this often (0:
+# no relay in this worker); published rows are kept this many days for inspection.
+OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=1.0)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,7 +1,6 @@
 """Thin Celery entry points of orders: load by id, call a service, let Celery retry."""
 
 from celery import shared_task
-from django.db import transaction
 
 from .models import Order, Refund, WebhookEvent
 from .payments import ProviderUnreachable
@@ -24,18 +23,10 @@ def notify_order(order_id: int, event: str, farm_order_ids=(), informed=()) -> i
 
 
 def notify_after_commit(order_id: int, event: str, farm_order_ids=(), informed=()) -> None:
-    """Enqueue `notify_order` once the transaction commits.
+    """Record `notify_order` in the outbox: it is published once the transaction commits."""
+    from marketplace.outbox.services import enqueue
 
-    `robust`: a broker that is down must not turn a placed order into a 500 (the order is
-    committed by then, its cart emptied); the failure is logged. Issue #10 adds an outbox so
-    such tasks are relayed later instead.
-    """
-    farm_order_ids, informed = list(farm_order_ids), list(informed)
-
-    def enqueue_order_notice():  # a named function: Django logs a robust callback's __qualname__
-        notify_order.delay(order_id, event, farm_order_ids, informed)
-
-    transaction.on_commit(enqueue_order_notice, robust=True)
+    enqueue(notify_order, order_id, event, list(farm_order_ids), list(informed))
 
 
 @shared_task(
@@ -116,12 +107,10 @@ def settle_missed_farm_orders() -> int:
 
 
 def settle_after_commit(farm_order_id: int) -> None:
-    """Enqueue the settlement of a delivered part once the delivery is committed."""
+    """Record the settlement of a delivered part in the outbox, with the delivery."""
+    from marketplace.outbox.services import enqueue
 
-    def enqueue_settlement():
-        settle_farm_order.delay(farm_order_id)
-
-    transaction.on_commit(enqueue_settlement, robust=True)
+    enqueue(settle_farm_order, farm_order_id)
 
 
 @shared_task(

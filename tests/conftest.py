@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from marketplace.accounts.models import Role
 from marketplace.accounts.services import token_for, user_create
 from marketplace.celery import app as celery_app
+from tests.services import forget_broker_connections, free_port
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -67,6 +68,32 @@ def _own_cache_keys(settings):
     settings.CACHES = {
         alias: {**config, "KEY_PREFIX": prefix} for alias, config in settings.CACHES.items()
     }
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Publish for real, not eagerly, to a broker that refuses connections (a closed port).
+
+    `back()` ends the outage the way the tests see it: tasks run eagerly again, and the relay
+    (`marketplace.outbox.services.relay`) runs what was left pending.
+    """
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
+    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads it before its own settings
+    celery_app.conf.update(broker_url=url, task_always_eager=False)
+    forget_broker_connections()
+
+    class Outage:
+        def back(self):
+            from marketplace.outbox.services import relay
+
+            celery_app.conf.update(saved)
+            forget_broker_connections()
+            return relay()
+
+    yield Outage()
+    celery_app.conf.update(saved)
+    forget_broker_connections()
 
 
 @pytest.fixture

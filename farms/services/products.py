@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from marketplace.errors import Conflict
 from marketplace.money import format_vnd
+from marketplace.outbox.services import enqueue
 
 from ..images import clean_image, make_sizes
 from ..models import Category, FarmStatus, HarvestLot, ImageStatus, Product, ProductImage, ProductStatus
@@ -199,7 +200,7 @@ def product_image_add(*, product: Product, upload) -> ProductImage:
     image = ProductImage(product=product, position=count, width=cleaned.width, height=cleaned.height)
     image.original.save(f"p{product.pk}.{cleaned.extension}", ContentFile(cleaned.content), save=False)
     image.save()
-    process_product_image.delay_on_commit(image.pk)
+    enqueue(process_product_image, image.pk)
     return image
 
 

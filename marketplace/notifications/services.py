@@ -8,6 +8,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from marketplace.outbox.services import enqueue
+
 from .models import Channel, Delivery, Notification
 from .sms import get_sms_backend
 
@@ -30,7 +32,7 @@ def notify(*, user, subject: str, body: str, url: str = "", channels=DEFAULT_CHA
         if channel == Channel.EMAIL and not user.email:
             continue
         if channel != Channel.IN_APP:
-            deliver_notification.delay_on_commit(notification.pk, channel.value)
+            enqueue(deliver_notification, notification.pk, channel.value)
     return notification
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from marketplace.outbox.services import enqueue
 from marketplace.spreadsheets import text_cell
 
 from .selectors import Filters, price_watch, sales_report
@@ -174,7 +175,6 @@ def export_job_run(*, job) -> None:
 def export_start(*, user, kind: str, file_format: str, params: dict, filters: Filters):
     """Answer a short range with the file at once; for a long one, queue a job and return it."""
     from django.conf import settings
-    from django.db import transaction
     from django.http import HttpResponse
 
     from .models import ExportJob
@@ -188,9 +188,5 @@ def export_start(*, user, kind: str, file_format: str, params: dict, filters: Fi
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     job = ExportJob.objects.create(user=user, kind=kind, file_format=file_format, params=params)
-
-    def enqueue_export():  # named: Django logs a robust callback's name if the broker is down
-        build_export.delay(job.pk)
-
-    transaction.on_commit(enqueue_export, robust=True)
+    enqueue(build_export, job.pk)
     return job

@@ -1,7 +1,6 @@
 """Thin Celery entry points of the sales rollups."""
 
 from celery import shared_task
-from django.db import transaction
 
 
 @shared_task(
@@ -42,11 +41,9 @@ def reconcile_recent_days(days: int = 3) -> dict[str, int]:
 
 def refresh_after_commit(sender, *, order_id: int, **kwargs) -> None:
     """Receiver of `orders.hooks.order_changed`: refresh the order's cells once the change commits."""
+    from marketplace.outbox.services import enqueue
 
-    def enqueue_rollup_refresh():
-        refresh_order.delay(order_id)
-
-    transaction.on_commit(enqueue_rollup_refresh, robust=True)
+    enqueue(refresh_order, order_id)
 
 
 @shared_task(name="reports.build_export", acks_late=True, reject_on_worker_lost=True)

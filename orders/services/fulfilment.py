@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from marketplace.errors import Conflict
+from marketplace.outbox.services import enqueue
 
 from ..models import FarmOrder, FarmOrderStatus, Order, OrderLine, OrderNotice, OrderStatus
 from ..selectors import line_total
@@ -361,12 +362,7 @@ def on_shipment_changed(sender, *, shipment, event, **kwargs) -> None:
         # The order now owes less: the cash already collected for its other parts may cover it.
         _cash_collected(farm_order.order)
     attempts_left = max(MAX_FAILED_ATTEMPTS - shipment.failed_attempts, 0)
-    args = (farm_order.pk, event.type, f"shipment:{event.pk}", attempts_left)
-
-    def enqueue_shipment_notice():
-        notify_shipment_step.delay(*args)
-
-    transaction.on_commit(enqueue_shipment_notice, robust=True)
+    enqueue(notify_shipment_step, farm_order.pk, event.type, f"shipment:{event.pk}", attempts_left)
 
 
 def _returned_goods(farm_order: FarmOrder) -> None:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_noop
 
 from marketplace.errors import Conflict
 from marketplace.money import format_vnd
+from marketplace.outbox.services import enqueue
 
 from ..models import (
     Order,
@@ -434,14 +435,14 @@ def webhook_receive(*, method: str, body: bytes, headers: dict) -> tuple[Webhook
             )
             from ..tasks import process_webhook_event
 
-            transaction.on_commit(lambda: _enqueue(process_webhook_event, event.pk), robust=True)
+            enqueue(process_webhook_event, event.pk)
     except IntegrityError:
         event = WebhookEvent.objects.get(provider=method, event_id=outcome.event_id)
         if event.processed_at is None:
-            # Stored, but its task may have been lost (a broker outage): the repeat queues it again.
+            # Stored, not processed yet: the provider's repeat queues it again (safe to run twice).
             from ..tasks import process_webhook_event
 
-            _enqueue(process_webhook_event, event.pk)
+            enqueue(process_webhook_event, event.pk)
         return event, False
     return event, True
 
@@ -457,12 +458,8 @@ def webhooks_reprocess(*, now=None) -> int:
         .values_list("pk", flat=True)[:500]
     )
     for pk in stale:
-        _enqueue(process_webhook_event, pk)
+        enqueue(process_webhook_event, pk)
     return len(stale)
-
-
-def _enqueue(task, object_id: int) -> None:
-    task.delay(object_id)
 
 
 def webhook_process(*, event: WebhookEvent) -> Payment | None:
@@ -534,7 +531,7 @@ def _refund(payment: Payment, *, amount: int, key: str, reason: str) -> Refund |
     _set_payment_status(payment.order_id)
     from ..tasks import send_refund
 
-    transaction.on_commit(lambda: _enqueue(send_refund, refund.pk), robust=True)
+    enqueue(send_refund, refund.pk)
     return refund
 
 
@@ -665,7 +662,7 @@ def refund_retry(*, refund: Refund) -> Refund:
         _set_payment_status(paying.order_id)
         from ..tasks import send_refund
 
-        transaction.on_commit(lambda: _enqueue(send_refund, locked.pk), robust=True)
+        enqueue(send_refund, locked.pk)
     return locked
 
 
@@ -683,7 +680,7 @@ def refunds_resend(*, now=None) -> int:
         ).values_list("pk", flat=True)
     )
     for pk in stuck:
-        _enqueue(send_refund, pk)  # a sender holding the lease makes the others return at once
+        enqueue(send_refund, pk)  # a sender holding the lease makes the others return at once
     return len(stuck)
 
 

@@ -16,20 +16,9 @@ from marketplace.celery import app as celery_app
 from marketplace.notifications.models import Channel, Delivery
 from marketplace.notifications.services import notify
 from tests.conftest import REDIS_URL
+from tests.services import forget_broker_connections, wait_for
 
 pytestmark = pytest.mark.worker
-
-WAIT_SECONDS = 20
-
-
-def forget_broker_connections():
-    """Drop Celery's cached connection and producer pools so the next publish uses the new broker.
-
-    Celery keeps them from the first publish on; it drops them the same way after a fork. The
-    pools themselves stay open in kombu's registry, shared with anything using the same broker.
-    """
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture(params=["configured", pytest.param("redis", marks=pytest.mark.redis)])
@@ -59,15 +48,6 @@ def isolated_broker(request, tmp_path, monkeypatch):
     yield queue
     celery_app.conf.update(saved)
     forget_broker_connections()
-
-
-def wait_for(condition, seconds=WAIT_SECONDS):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def test_worker_delivers_the_sms_after_commit(transactional_db, isolated_broker, make_user, sms_outbox):

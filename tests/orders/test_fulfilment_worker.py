@@ -11,8 +11,6 @@ and the household's ledger holds one sale entry, to the đồng.
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -26,14 +24,15 @@ from marketplace.celery import app as celery_app
 from orders import services
 from orders.models import FarmOrder, LedgerEntry
 from orders.services.ledger import settlement_figures
+from tests import worker_faults as faults
 from tests.conftest import REDIS_URL
-from tests.marketplace.test_worker import forget_broker_connections, wait_for
 from tests.orders.factories import listings, place
+from tests.services import CeleryWorker, forget_broker_connections, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.slow]
 
 VISIBILITY_TIMEOUT = 4
-ROOT = Path(__file__).resolve().parents[2]
+STEP = "orders.settle_farm_order"
 
 
 @pytest.fixture
@@ -55,70 +54,20 @@ def redis_queue(monkeypatch):
     forget_broker_connections()
 
 
-def _database_url() -> str:
-    """The test database, as a URL the worker process can open."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Worker:
-    """`celery worker` in its own process group, with the faults module loaded."""
-
-    def __init__(self, queue: str, fault_dir: Path, point: str, var_dir: Path):
-        env = {
-            **os.environ,
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": REDIS_URL,
+def _worker(queue: str, folder: Path) -> CeleryWorker:
+    return CeleryWorker(
+        connection=connection,
+        broker_url=REDIS_URL,
+        directory=folder,
+        queue=queue,
+        include="tests.worker_faults",
+        env={
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             "CELERY_RESTORE_SWEEP_SECONDS": "1",
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "FAULT_DIR": str(fault_dir),
-            "FAULT_POINT": point,
-            "VAR_DIR": str(var_dir),
-            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
-            "PYTHONPATH": str(ROOT),
-        }
-        self.output = fault_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "marketplace",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=1",
-                f"--queues={queue}",
-                "--include=tests.worker_faults",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel=INFO",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.output.open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill_all(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill_all()
-
-    def log(self) -> str:
-        return self.output.read_text(encoding="utf-8", errors="replace")
+            "FAULT_DIR": str(folder),
+            "OUTBOX_RELAY_SECONDS": "0",  # the test process publishes; no relay needed here
+        },
+    )
 
 
 def _delivered_part(make_user) -> FarmOrder:
@@ -140,23 +89,17 @@ def _delivered_part(make_user) -> FarmOrder:
     return part
 
 
-def _runs(fault_dir: Path, event: str) -> list[str]:
-    log = fault_dir / "log"
-    lines = log.read_text().splitlines() if log.exists() else []
-    return [line.split()[1] for line in lines if line.split()[0] == event]
-
-
 @pytest.mark.parametrize("point", ["mid_step", "after_commit"])
 def test_a_child_killed_mid_step_reruns_it_once(
     reference_data, transactional_db, redis_queue, make_user, tmp_path, point
 ):
     part = _delivered_part(make_user)
     assert not LedgerEntry.objects.filter(farm_order=part).exists()  # queued, not run here
-    worker = Worker(redis_queue, tmp_path, point, tmp_path / "var")
+    faults.arm(tmp_path, STEP, point)
+    worker = _worker(redis_queue, tmp_path)
     try:
-        paused = tmp_path / "paused"
-        assert wait_for(lambda: paused.exists() and paused.read_text(), seconds=60), worker.log()
-        child = int(paused.read_text())
+        assert wait_for(lambda: faults.paused(tmp_path), seconds=60), worker.log()
+        ((_task, _point, child),) = faults.paused(tmp_path)
         assert child != worker.process.pid  # the pool's child, not the worker itself
         if point == "mid_step":
             # The row is written inside the step's transaction, not committed: nobody sees it yet.
@@ -165,13 +108,13 @@ def test_a_child_killed_mid_step_reruns_it_once(
             assert LedgerEntry.objects.filter(farm_order=part).count() == 1
         os.kill(child, signal.SIGKILL)
 
-        assert wait_for(lambda: len(_runs(tmp_path, "end")) == 1, seconds=60), worker.log()
+        assert wait_for(lambda: len(faults.runs(tmp_path, "end", STEP)) == 1, seconds=60), worker.log()
         time.sleep(VISIBILITY_TIMEOUT + 1)  # room for a duplicate delivery to show up
     finally:
         worker.stop()
 
-    starts = _runs(tmp_path, "start")
-    assert len(starts) == 2 and starts[0] == str(child) and starts[1] != str(child), starts
+    starts = [pid for _task, pid, _id in faults.runs(tmp_path, "start", STEP)]
+    assert len(starts) == 2 and starts[0] == child and starts[1] != child, starts
     assert "WorkerLostError" in worker.log() or "SIGKILL" in worker.log()
     entries = list(LedgerEntry.objects.filter(farm_order=part))
     assert len(entries) == 1
@@ -184,18 +127,19 @@ def test_a_worker_killed_whole_is_replaced_and_the_message_comes_back(
     reference_data, transactional_db, redis_queue, make_user, tmp_path
 ):
     part = _delivered_part(make_user)
-    first = Worker(redis_queue, tmp_path, "after_commit", tmp_path / "var")
+    faults.arm(tmp_path, STEP, "after_commit")
+    first = _worker(redis_queue, tmp_path)
     try:
-        assert wait_for(lambda: (tmp_path / "paused").exists(), seconds=60), first.log()
+        assert wait_for(lambda: faults.paused(tmp_path), seconds=60), first.log()
     finally:
         first.kill_all()  # the worker and its child die: nobody re-queues the message
     killed_at = time.monotonic()
-    second = Worker(redis_queue, tmp_path, "after_commit", tmp_path / "var")
+    second = _worker(redis_queue, tmp_path)
     try:
         # Redis gives the unacknowledged message to the new worker once the visibility timeout is over.
-        assert wait_for(lambda: len(_runs(tmp_path, "end")) == 1, seconds=60), second.log()
+        assert wait_for(lambda: len(faults.runs(tmp_path, "end", STEP)) == 1, seconds=60), second.log()
         assert time.monotonic() - killed_at >= VISIBILITY_TIMEOUT - 1
     finally:
         second.stop()
-    assert len(_runs(tmp_path, "start")) == 2
+    assert len(faults.runs(tmp_path, "start", STEP)) == 2
     assert LedgerEntry.objects.filter(farm_order=part, kind="sale").count() == 1

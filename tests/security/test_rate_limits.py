@@ -13,16 +13,13 @@ quickly: limits, the cache and the lockouts fail open.
 import itertools
 import json
 import logging
-import shutil
 import signal
 import socket
-import subprocess
 import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-import redis
 from axes.models import AccessAttempt
 from django.core.cache import caches
 from django.db.models import F, Sum
@@ -34,6 +31,7 @@ from orders.models import CartLine, Order, WebhookEvent
 from tests.conftest import TEST_PASSWORD
 from tests.orders.conftest import WEBHOOK_SECRET, stripe_standin  # noqa: F401 (fixture)
 from tests.orders.factories import delivery, fill_cart, listings
+from tests.services import OwnRedis
 from tests.stripe_standin import sign
 
 pytestmark = pytest.mark.django_db
@@ -422,76 +420,10 @@ def test_the_banks_webhook_counts_wrong_secrets_only(settings, client):
 
 # --- Fail open: the cache's Redis stops -------------------------------------------------------
 
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class OwnRedis:
-    """A redis-server on a free port that this test alone uses, started and killed at will."""
-
-    def __init__(self, directory):
-        self.port = _free_port()
-        self.directory = directory
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                info = redis.Redis(port=self.port, socket_timeout=1).info("server")
-                if info["process_id"] == self.process.pid:  # ours, not a server that took the port first
-                    return
-            except redis.ConnectionError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"redis-server did not start on port {self.port}")
-            time.sleep(0.02)
-
-    def kill(self):
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def keys(self, pattern="*") -> list:
-        return redis.Redis(port=self.port, socket_timeout=1).keys(pattern)
-
-
 @pytest.fixture
 def own_redis(settings, tmp_path):
     """Point the default cache at a redis-server of the test's own, configured as settings.py does."""
-    for tries_left in reversed(range(3)):  # another process may take the free port first
-        server = OwnRedis(tmp_path)
-        try:
-            server.start()
-            break
-        except RuntimeError:
-            if not tries_left:
-                raise
+    server = OwnRedis.started(tmp_path)
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
