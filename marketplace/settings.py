@@ -112,6 +112,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept connection is checked before a request reuses it: one lost while idle (a restart, a
+# failover) is replaced instead of failing the request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 # WAL lets readers run beside a writer; IMMEDIATE takes the write lock at BEGIN
 # so two writers queue on the busy timeout instead of failing mid-transaction.
 SQLITE_OPTIONS = {

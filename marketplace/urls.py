@@ -11,6 +11,7 @@ from .storefront import views as storefront
 
 # An address under /api/ that matches nothing (`/api/v1/orders/abc/`) is answered in the API's shape.
 handler404 = "marketplace.views.not_found"
+handler500 = "marketplace.views.server_error"
 
 admin.site.site_header = "Chợ Nổi"
 admin.site.site_title = "Chợ Nổi"

@@ -1,5 +1,6 @@
 """Real servers and brokers the tests start, stop and point Celery at."""
 
+import http.client
 import os
 import shutil
 import signal
@@ -167,6 +168,71 @@ class CeleryWorker:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill_all()
+
+    def log(self) -> str:
+        return self.output.read_text(encoding="utf-8", errors="replace")
+
+
+class Gunicorn:
+    """The site served by gunicorn (sync workers) on a free port, on the test database.
+
+    DEBUG is off, so errors are answered as in production; connections are kept between
+    requests (CONN_MAX_AGE), as a deployment keeps them.
+    """
+
+    def __init__(self, *, connection, directory, workers: int = 1, env=None):
+        self.port = free_port()
+        self.output = Path(directory) / f"gunicorn-{uuid.uuid4().hex[:6]}.log"
+        root = Path(__file__).resolve().parent.parent
+        environ = {
+            **os.environ,
+            "DATABASE_URL": database_url(connection),
+            "DEBUG": "false",
+            "CONN_MAX_AGE": "600",
+            "VAR_DIR": str(Path(directory) / "var"),
+            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+            **(env or {}),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "marketplace.wsgi:application", "--workers", str(workers),
+             "--bind", f"127.0.0.1:{self.port}", "--timeout", "60"],
+            cwd=root,
+            env=environ,
+            stdout=self.output.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def request(self, method, path, body=None, headers=None, timeout=60):
+        """(status, headers, body) of one request on a new connection."""
+        client = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            client.request(method, path, body=body, headers=headers or {})
+            response = client.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            client.close()
+
+    def __enter__(self):
+        def up():
+            try:
+                return self.request("GET", "/healthz", timeout=2)[0] in (200, 503)
+            except OSError:
+                return self.process.poll() is not None
+
+        if not wait_for(up, seconds=30) or self.process.poll() is not None:
+            self.__exit__(None, None, None)
+            raise RuntimeError("gunicorn did not start:\n" + self.log())
+        return self
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
 
     def log(self) -> str:
         return self.output.read_text(encoding="utf-8", errors="replace")

@@ -32,12 +32,12 @@ def arm(folder: Path, task: str, point: str) -> None:
     (Path(folder) / f"arm.{task}.{point}").touch()
 
 
-def paused(folder: Path) -> list[tuple[str, str, int]]:
-    """(task, point, pid) of each run that took an arm, in no particular order."""
+def paused(folder: Path) -> list[tuple[str, str, int, str]]:
+    """(task, point, pid, task id) of each run that took an arm, in no particular order."""
     found = []
     for path in Path(folder).glob("paused.*"):
-        task, point, pid = path.name.removeprefix("paused.").rsplit(".", 2)
-        found.append((task, point, int(pid)))
+        task, point, pid, task_id = path.name.removeprefix("paused.").rsplit(".", 3)
+        found.append((task, point, int(pid), task_id))
     return found
 
 
@@ -55,7 +55,7 @@ def runs(folder: Path, event: str, task: str | None = None) -> list[tuple[str, i
 
 # --- The worker's side -----------------------------------------------------------------------
 
-FAULT_DIR = Path(os.environ.get("FAULT_DIR", "/nonexistent"))
+FAULT_DIR = Path(os.environ.get("FAULT_DIR", "."))
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
@@ -64,9 +64,10 @@ def _log(event: str, task: str, task_id: str) -> None:
         log.write(f"{event} {task} {os.getpid()} {task_id}\n")
 
 
-def _pause_if_armed(task: str, point: str) -> None:
+def _pause_if_armed(task: str, point: str, task_id: str) -> None:
+    taken = FAULT_DIR / f"paused.{task}.{point}.{os.getpid()}.{task_id}"
     try:
-        os.rename(FAULT_DIR / f"arm.{task}.{point}", FAULT_DIR / f"paused.{task}.{point}.{os.getpid()}")
+        os.rename(FAULT_DIR / f"arm.{task}.{point}", taken)
     except FileNotFoundError:
         return
     time.sleep(300)  # the test kills this process long before
@@ -75,35 +76,33 @@ def _pause_if_armed(task: str, point: str) -> None:
 class _FirstWrite:
     """An execute wrapper that pauses at the task's first write, if `mid_step` is armed."""
 
-    def __init__(self, task: str):
-        self.task, self.seen = task, False
+    def __init__(self, task: str, task_id: str):
+        self.task, self.task_id, self.seen = task, task_id, False
 
     def __call__(self, execute, sql, params, many, context):
         first = not self.seen and sql.lstrip().upper().startswith(WRITES)
         if first:
             self.seen = True
             if not connection.in_atomic_block:
-                _pause_if_armed(self.task, "mid_step")
+                _pause_if_armed(self.task, "mid_step", self.task_id)
         result = execute(sql, params, many, context)
         if first and connection.in_atomic_block:
-            _pause_if_armed(self.task, "mid_step")
+            _pause_if_armed(self.task, "mid_step", self.task_id)
         return result
 
 
 _wrappers = {}
 
 
-@task_prerun.connect
 def _started(sender=None, task_id=None, **kwargs):
     if sender is None:
         return
     _log("start", sender.name, task_id)
-    _pause_if_armed(sender.name, "start")
-    _wrappers[task_id] = connection.execute_wrapper(_FirstWrite(sender.name))
+    _pause_if_armed(sender.name, "start", task_id)
+    _wrappers[task_id] = connection.execute_wrapper(_FirstWrite(sender.name, task_id))
     _wrappers[task_id].__enter__()
 
 
-@task_postrun.connect
 def _finished(sender=None, task_id=None, state=None, **kwargs):
     if sender is None:
         return
@@ -111,5 +110,10 @@ def _finished(sender=None, task_id=None, state=None, **kwargs):
     if context is not None:
         context.__exit__(None, None, None)
     if state == "SUCCESS":
-        _pause_if_armed(sender.name, "after_commit")
+        _pause_if_armed(sender.name, "after_commit", task_id)
     _log("end" if state == "SUCCESS" else str(state).lower(), sender.name, task_id)
+
+
+if "FAULT_DIR" in os.environ:  # in the worker only: the test process imports the helpers above
+    task_prerun.connect(_started, weak=False)
+    task_postrun.connect(_finished, weak=False)

@@ -221,7 +221,11 @@ def product_image_process(*, image: ProductImage) -> ProductImage:
     names = {}
     for name, clean in sizes.items():
         field = getattr(image, name)
-        field.save(f"p{image.product_id}-{name}.{clean.extension}", ContentFile(clean.content), save=False)
+        # A name of its own per photo and size: a run killed before its UPDATE left this very
+        # file, which this run replaces, so a photo never has two copies of a size.
+        basename = f"p{image.product_id}-i{image.pk}-{name}.{clean.extension}"
+        field.storage.delete(field.field.generate_filename(image, basename))
+        field.save(basename, ContentFile(clean.content), save=False)
         names[name] = field.name
     # A conditional UPDATE: a photo deleted meanwhile is left deleted, and its new files removed.
     updated = ProductImage.objects.filter(pk=image.pk).update(status=ImageStatus.READY, **names)

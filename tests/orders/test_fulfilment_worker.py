@@ -99,7 +99,7 @@ def test_a_child_killed_mid_step_reruns_it_once(
     worker = _worker(redis_queue, tmp_path)
     try:
         assert wait_for(lambda: faults.paused(tmp_path), seconds=60), worker.log()
-        ((_task, _point, child),) = faults.paused(tmp_path)
+        ((_task, _point, child, _id),) = faults.paused(tmp_path)
         assert child != worker.process.pid  # the pool's child, not the worker itself
         if point == "mid_step":
             # The row is written inside the step's transaction, not committed: nobody sees it yet.
