@@ -8,11 +8,12 @@ PY     := $(BIN)/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 BENCH_STATS_ARGS ?=
+LOAD_ARGS ?=
 # Chart.js for the officials' dashboard: installed by npm from package-lock.json, copied into
 # the static files (gitignored). Nothing is fetched from a CDN at run time.
 CHART_JS := marketplace/static/vendor/chart.umd.min.js
 
-.PHONY: run test lint audit messages check-messages bench bench-stats clean help
+.PHONY: run test lint audit messages check-messages bench bench-stats load clean help
 
 help:
 	@echo "make run    serve http://127.0.0.1:8000 with a worker, the scheduler and demo data"
@@ -21,8 +22,9 @@ help:
 	@echo "make audit  report dependencies with published vulnerabilities (pip-audit; never fails)"
 	@echo "make messages        refresh the translation catalogues (needs gettext)"
 	@echo "make check-messages  fail on untranslated or fuzzy catalogue entries"
-	@echo "make bench  benchmarks on PostgreSQL (BENCH_DATABASE_URL; BENCH_ARGS=--help for options)"
+	@echo "make bench  every benchmark on PostgreSQL, one table (BENCH_ARGS=--help for options)"
 	@echo "make bench-stats     only the sales statistics benchmark (BENCH_STATS_ARGS=--help)"
+	@echo "make load   the whole site under a mixed locust load, stepped up (LOAD_ARGS=--help)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -70,16 +72,26 @@ messages: $(VENV)/.dev-installed
 check-messages: $(VENV)/.dev-installed
 	$(PY) scripts/i18n.py check
 
-# Not part of the tests: serves the catalogue from gunicorn on PostgreSQL against its raw-SQL
-# floor, then the sales statistics (rollup rebuild against raw SQL, stats API and dashboard at
-# 10 thousand and 1 million order lines), and prints the tables kept in docs/performance.md
-# (results in var/bench/). BENCH_ARGS go to the catalogue, BENCH_STATS_ARGS to the statistics.
+# Not part of the tests: each figure beside its baseline, measured in the same run, printed as
+# one table with the machine (docs/performance.md; results in var/bench/): the catalogue against
+# its raw-SQL floor, checkout throughput, webhook acknowledgement, photo processing against plain
+# Pillow, and the sales statistics at 10 thousand and 1 million order lines. BENCH_ARGS go to
+# bench.all (--quick, --skip stats, --only checkout,webhook, --stats-args "...").
 bench: $(VENV)/.dev-installed
-	$(PY) -m bench.catalogue $(BENCH_ARGS)
-	$(PY) -m bench.stats $(BENCH_STATS_ARGS)
+	$(PY) -m bench.all $(BENCH_ARGS)
 
 bench-stats: $(VENV)/.dev-installed
 	$(PY) -m bench.stats $(BENCH_STATS_ARGS)
+
+# Not part of the tests: buyers, checkouts, households and officials from locust against gunicorn,
+# a real Celery worker and a private Redis, stepped up until a request fails or p95 reaches 500 ms
+# (docs/performance.md; results in var/bench/load.json). Locust is installed only here.
+$(VENV)/.load-installed: requirements.txt requirements-dev.txt requirements-load.txt | $(PY) $(CHART_JS)
+	$(PY) -m pip install --quiet -r requirements-load.txt
+	touch $@ $(VENV)/.dev-installed $(VENV)/.run-installed
+
+load: $(VENV)/.load-installed
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) var node_modules marketplace/static/vendor

@@ -51,6 +51,20 @@ def listings(make_user, *, farms=1, per_farm=1, stock="100", price=10000, **fiel
     return products
 
 
+def deliver(part, courier) -> None:
+    """Take a household's part from new to delivered, its cash collected in full."""
+    from logistics.services import shipment_step
+
+    services.farm_order_accept(farm_order=part, by=part.farm.owner)
+    services.farm_order_ready(farm_order=part, by=part.farm.owner)
+    part.refresh_from_db()
+    shipment_step(shipment=part.shipment, type="picked_up", by=courier)
+    shipment_step(
+        shipment=part.shipment, type="delivered", by=courier, cash_collected=part.shipment.cash_to_collect
+    )
+    part.refresh_from_db()
+
+
 def buyer_with_cart(make_user, items):
     buyer = make_user(Role.BUYER)
     fill_cart(buyer, [(p, Decimal(q)) for p, q in items])

@@ -24,18 +24,16 @@ from PIL import Image
 
 from farms.models import ImageStatus
 from farms.services import product_image_add
-from logistics.services import shipment_step
 from marketplace.accounts.models import Role
 from marketplace.accounts.services import token_for
 from marketplace.celery import app as celery_app
 from marketplace.outbox.models import OutboxMessage
 from marketplace.reports.rollups import rollups_rebuild
-from orders import services
-from orders.models import FarmOrder, LedgerEntry, Order, StatusChange, WebhookEvent
+from orders.models import LedgerEntry, Order, StatusChange, WebhookEvent
 from orders.services.ledger import settlement_figures
 from tests import worker_faults as faults
 from tests.orders.conftest import WEBHOOK_SECRET
-from tests.orders.factories import delivery, fill_cart, listings, place
+from tests.orders.factories import deliver, delivery, fill_cart, listings, place
 from tests.reports.test_rollups import snapshot
 from tests.services import CeleryWorker, Gunicorn, OwnRedis, database_url, forget_broker_connections, wait_for
 from tests.stripe_standin import sign
@@ -113,16 +111,6 @@ def photo_upload(name="xoai.jpg") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.linear_gradient("L").resize((1600, 1200)).convert("RGB").save(buffer, "JPEG", quality=90)
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
-
-
-def deliver(part: FarmOrder, courier) -> None:
-    services.farm_order_accept(farm_order=part, by=part.farm.owner)
-    services.farm_order_ready(farm_order=part, by=part.farm.owner)
-    part.refresh_from_db()
-    shipment_step(shipment=part.shipment, type="picked_up", by=courier)
-    shipment_step(
-        shipment=part.shipment, type="delivered", by=courier, cash_collected=part.shipment.cash_to_collect
-    )
 
 
 def pay_by_webhook(order: Order, standin, client: Client):

@@ -18,15 +18,13 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from logistics.services import shipment_step
 from marketplace.accounts.models import Role
 from marketplace.celery import app as celery_app
-from orders import services
 from orders.models import FarmOrder, LedgerEntry
 from orders.services.ledger import settlement_figures
 from tests import worker_faults as faults
 from tests.conftest import REDIS_URL
-from tests.orders.factories import listings, place
+from tests.orders.factories import deliver, listings, place
 from tests.services import CeleryWorker, forget_broker_connections, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.slow]
@@ -77,14 +75,7 @@ def _delivered_part(make_user) -> FarmOrder:
     product = listings(make_user, price=45_500, stock="20")[0]
     order = place(buyer, [(product, 3)])
     part = order.farm_orders.get()
-    services.farm_order_accept(farm_order=part, by=part.farm.owner)
-    services.farm_order_ready(farm_order=part, by=part.farm.owner)
-    part.refresh_from_db()
-    shipment_step(shipment=part.shipment, type="picked_up", by=courier)
-    shipment_step(
-        shipment=part.shipment, type="delivered", by=courier, cash_collected=part.shipment.cash_to_collect
-    )
-    part.refresh_from_db()
+    deliver(part, courier)
     assert part.status == "delivered"
     return part
 
