@@ -125,14 +125,20 @@ def relay(*, ids=None, limit: int = BATCH) -> int:
 
 
 def _run_eagerly(*, ids, limit: int) -> int:
-    """Tests and `CELERY_TASK_ALWAYS_EAGER`: mark the rows published, then run them here."""
+    """Tests and `CELERY_TASK_ALWAYS_EAGER`: run the rows here, each marked published as it runs.
+
+    Each row is claimed on its own (a conditional UPDATE), so two callers never run one row, and
+    a task that fails (an eager retry raises) leaves the rows after it to their own callers.
+    """
     pending = OutboxMessage.objects.filter(sent_at__isnull=True)
     pending = pending.filter(pk__in=ids) if ids is not None else pending
-    messages = list(pending.order_by("pk")[:limit])
-    OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(sent_at=timezone.now())
-    for message in messages:
-        app.tasks[message.task].apply_async(message.args, message.kwargs, task_id=str(message.task_id))
-    return len(messages)
+    ran = 0
+    for message in pending.order_by("pk")[:limit]:
+        unclaimed = OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True)
+        if unclaimed.update(sent_at=timezone.now()):
+            ran += 1
+            app.tasks[message.task].apply_async(message.args, message.kwargs, task_id=str(message.task_id))
+    return ran
 
 
 def message_finished(task_id: str) -> None:
@@ -163,7 +169,8 @@ class Relay(threading.Thread):
             published = 0
             try:
                 close_old_connections()
-                published = relay()
+                # Eager mode has no broker: the rows run after their own commits.
+                published = 0 if app.conf.task_always_eager else relay()
             except DatabaseError as exc:
                 logger.warning("outbox relay: database unavailable (%s)", exc)
                 connection.close()

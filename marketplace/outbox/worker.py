@@ -15,7 +15,8 @@ class OutboxRelayStep(bootsteps.StartStopStep):
     def include_if(self, worker):
         from django.conf import settings
 
-        return settings.OUTBOX_RELAY_SECONDS > 0
+        # A worker that runs tasks eagerly has no broker to relay to.
+        return settings.OUTBOX_RELAY_SECONDS > 0 and not worker.app.conf.task_always_eager
 
     def start(self, worker):
         from .services import Relay
@@ -28,4 +29,5 @@ class OutboxRelayStep(bootsteps.StartStopStep):
             self.relay.stop()
             self.relay = None
 
-    shutdown = stop
+    # However the worker ends (warm, cold, or a test's controller), the thread ends with it.
+    shutdown = terminate = stop

@@ -5,6 +5,7 @@ server is reachable, on Redis too. Each test gets its own queue so it never eats
 (or leaves behind) messages of a developer's running worker.
 """
 
+import threading
 import time
 import uuid
 
@@ -69,9 +70,12 @@ def test_worker_delivers_the_sms_after_commit(transactional_db, isolated_broker,
         shutdown_timeout=30,
         queues=[isolated_broker],
     ):
+        assert "outbox-relay" in {thread.name for thread in threading.enumerate()}  # the worker's relay
         assert wait_for(lambda: len(sms_outbox.messages()) >= 1), "the worker sent no SMS"
         # Give a duplicate a moment to show up if there were one.
         time.sleep(0.5)
+    # The relay stops with its worker: none left running in this process to race later tests.
+    assert "outbox-relay" not in {thread.name for thread in threading.enumerate()}
 
     messages = sms_outbox.messages()
     assert len(messages) == 1
