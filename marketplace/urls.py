@@ -5,6 +5,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from logistics import views as logistics_views
+from marketplace.accounts import views as accounts_views
 
 from . import views
 from .storefront import views as storefront
@@ -29,7 +30,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("account/", include("marketplace.accounts.urls")),
     path("notifications/", include("marketplace.notifications.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("marketplace.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -24,6 +24,7 @@ import operator
 import re
 import threading
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -185,6 +186,38 @@ class StripeStandin:
         """The recorded requests for one method and path."""
         with self._lock:
             return [r for r in self.requests if r.method == method and r.path == path]
+
+    def send_webhooks_to(self, url: str, secret: str) -> None:
+        """Post Stripe's signed events to the site when a buyer pays on the hosted page."""
+        self.webhook_url, self.webhook_secret = url, secret
+
+    def hosted_page(self, method: str, session_id: str) -> tuple[int, str, dict]:
+        """The hosted payment page: GET shows it, POST pays (then the event, then back to the site)."""
+        session = self.objects.get(session_id)
+        if session is None or session["object"] != "checkout.session":
+            return 404, "<p>No such checkout session</p>", {}
+        if method == "GET":
+            amount = f"{session['amount_total']:,}".replace(",", ".")
+            page = (
+                '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                f"<title>Pay {amount} VND</title></head><body><main><h1>Stand-in checkout</h1>"
+                f"<p>{amount} VND</p><form method=\"post\"><button type=\"submit\">Pay</button></form>"
+                "</main></body></html>"
+            )
+            return 200, page, {}
+        session = self.complete(session_id)
+        if getattr(self, "webhook_url", None):
+            payload = json.dumps(self.event("checkout.session.completed", session)).encode()
+            request = urllib.request.Request(
+                self.webhook_url,
+                data=payload,
+                headers={"Content-Type": "application/json",
+                         "Stripe-Signature": sign(payload, self.webhook_secret)},
+            )
+            urllib.request.urlopen(request, timeout=30).read()
+        back = (session.get("success_url") or "/").replace("{CHECKOUT_SESSION_ID}", session_id)
+        return 303, "", {"Location": back}
 
     def complete(self, session_id: str) -> dict:
         """The buyer pays: the session becomes complete/paid, with a succeeded intent and a charge."""
@@ -494,8 +527,8 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
         content_type = "application/json"
-        if self.command == "GET" and url.path.startswith("/pay/"):
-            answer, content_type = (200, f"<p>Stand-in checkout for {url.path[5:]}</p>", {}), "text/html"
+        if url.path.startswith("/pay/"):
+            answer, content_type = standin.hosted_page(self.command, url.path[5:]), "text/html"
         else:
             params = parse_form(url.query if self.command == "GET" else raw)
             answer = standin.handle(self.command, url.path, params, self.headers)

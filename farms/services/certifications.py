@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from marketplace.accounts.language import speaking_to
 from marketplace.errors import Conflict
 from marketplace.notifications.services import notify
 
@@ -123,7 +124,7 @@ def certification_decide(
     certification.decided_at = timezone.now()
     certification.reason = reason
     certification.save(update_fields=["status", "decided_by", "decided_at", "reason"])
-    with translation.override("vi"):
+    with speaking_to(certification.farm.owner):
         if decision == "approve":
             subject = _("Certificate verified: %(badge)s") % {"badge": certification.badge}
             body = _("Your %(badge)s certificate %(number)s is verified. Its badge shows on your listings.")
@@ -192,7 +193,7 @@ def certifications_expire(*, today: date | None = None) -> dict:
 def _tell(certification: Certification, subject: str, body: str) -> None:
     from django.utils.formats import date_format
 
-    with translation.override("vi"):
+    with speaking_to(certification.farm.owner):
         values = {
             "badge": certification.badge,
             "number": certification.number,

@@ -4,11 +4,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
+from marketplace.accounts.language import speaking_to
 from marketplace.accounts.models import Role
 from marketplace.accounts.phone import normalize_phone
 from marketplace.errors import Conflict
@@ -241,8 +242,8 @@ def farm_transition(*, farm: Farm, action: str, by, reason: str = "") -> Farm:
 
 def _tell_household(*, farm: Farm, action: str, reason: str) -> None:
     subject, body = _NOTICES[action]
-    # Households read Vietnamese first, whatever language the official works in.
-    with translation.override("vi"):
+    # In the household's language (Vietnamese unless they chose English), not the official's.
+    with speaking_to(farm.owner):
         notify(
             user=farm.owner,
             subject=str(subject),

@@ -1,4 +1,5 @@
 """Users log in with a Vietnamese mobile number and have exactly one role."""
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -69,6 +70,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("can use the admin"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # What notices (in-app, SMS, email) are written in: the language chosen at sign-up or with
+    # the switcher since. Vietnamese unless the person picked English.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     privacy_consent_at = models.DateTimeField(_("privacy notice accepted at"), null=True, blank=True)
     privacy_notice_version = models.CharField(max_length=16, blank=True)
     anonymised_at = models.DateTimeField(_("deleted at"), null=True, blank=True)

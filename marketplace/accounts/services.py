@@ -9,7 +9,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -44,6 +44,7 @@ def user_create(
     city_wide: bool = False,
     privacy_consent: bool = False,
     validate_password: bool = True,
+    language: str = "",
 ) -> User:
     """Create a user with a normalised phone; raise ValidationError with field messages."""
     errors = {}
@@ -66,6 +67,7 @@ def user_create(
         role=role,
         city_wide=bool(city_wide) and role == Role.OFFICIAL,
         is_staff=role == Role.STAFF,
+        language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
     )
     if password and validate_password:
         try:
@@ -95,7 +97,7 @@ def user_create(
 def user_register(
     *, phone: str, password: str, full_name: str, role: str, email: str = "", privacy_consent: bool
 ) -> User:
-    """Sign up a buyer or a farmer who accepted the privacy notice."""
+    """Sign up a buyer or a farmer who accepted the privacy notice, in the language they use now."""
     errors = {}
     if role not in SELF_SERVICE_ROLES:
         errors["role"] = [_("Only buyers and farmers can sign up here.")]
@@ -110,6 +112,7 @@ def user_register(
         role=role,
         email=email,
         privacy_consent=True,
+        language=translation.get_language() or "",
     )
 
 

@@ -196,3 +196,15 @@ def delete(request):
             messages.success(request, _("Your account has been deleted."))
             return redirect("home")
     return render(request, "accounts/delete.html", {"form": form})
+
+
+def set_language(request):
+    """Django's language switcher; a signed-in person's choice is also kept for their notices."""
+    from django.views.i18n import set_language as django_set_language
+
+    from .language import language_remember
+
+    response = django_set_language(request)  # a GET only goes back, as Django's does
+    if request.method == "POST":
+        language_remember(user=request.user, language=request.POST.get("language", ""))
+    return response

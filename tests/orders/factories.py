@@ -52,12 +52,17 @@ def listings(make_user, *, farms=1, per_farm=1, stock="100", price=10000, **fiel
 
 
 def deliver(part, courier) -> None:
-    """Take a household's part from new to delivered, its cash collected in full."""
+    """Take a household's part from where it stands (new, accepted or ready) to delivered, its
+    cash collected in full."""
     from logistics.services import shipment_step
 
-    services.farm_order_accept(farm_order=part, by=part.farm.owner)
-    services.farm_order_ready(farm_order=part, by=part.farm.owner)
     part.refresh_from_db()
+    if part.status == "new":
+        services.farm_order_accept(farm_order=part, by=part.farm.owner)
+        part.refresh_from_db()
+    if part.status == "accepted":
+        services.farm_order_ready(farm_order=part, by=part.farm.owner)
+        part.refresh_from_db()
     shipment_step(shipment=part.shipment, type="picked_up", by=courier)
     shipment_step(
         shipment=part.shipment, type="delivered", by=courier, cash_collected=part.shipment.cash_to_collect

@@ -4,10 +4,12 @@ These tests pin the stand-in to the calls the app makes, so that when the app's 
 against it, they pass for the reasons real Stripe would give. No database.
 """
 
+import http.client
 import json
 import threading
 import time
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 import stripe
@@ -152,10 +154,19 @@ def test_create_a_session(client, standin):
     assert client.v1.checkout.sessions.retrieve(session.id).to_dict() == session.to_dict()
 
 
-def test_the_fake_payment_page_is_served(client, standin):
+def test_the_hosted_payment_page_takes_the_payment_and_sends_the_buyer_back(client, standin):
     session = client.v1.checkout.sessions.create(params=session_params())
     with urllib.request.urlopen(session.url) as page:
-        assert session.id in page.read().decode()
+        shown = page.read().decode()
+    assert "546.000 VND" in shown and '<button type="submit">Pay</button>' in shown
+    host, port = urlsplit(session.url).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("POST", urlsplit(session.url).path)
+    answer = connection.getresponse()
+    assert answer.status == 303
+    assert answer.getheader("Location") == session.success_url.replace("{CHECKOUT_SESSION_ID}", session.id)
+    paid = client.v1.checkout.sessions.retrieve(session.id)
+    assert (paid.status, paid.payment_status) == ("complete", "paid")
 
 
 @pytest.mark.parametrize(
