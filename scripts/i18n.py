@@ -22,18 +22,15 @@ def catalogues():
 def fill_en() -> int:
     po_path = LOCALE / "en" / "LC_MESSAGES" / "django.po"
     po = polib.pofile(str(po_path))
+    # Always the msgid itself: a stale msgstr (a fuzzy match merged from another entry) would show
+    # English readers another sentence ("3 archived listings" for "3 listings").
     for entry in po:
         if entry.msgid_plural:
-            if not all(entry.msgstr_plural.values()):
-                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-        elif not entry.msgstr:
+            entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+        else:
             entry.msgstr = entry.msgid
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
-            if entry.msgid_plural:
-                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-            else:
-                entry.msgstr = entry.msgid
     po.save()
     for po_path in catalogues():
         _tidy_header(po_path)
@@ -99,6 +96,11 @@ def check() -> int:
             problems.append(f"{rel}: untranslated: {entry.msgid!r}")
         for entry in po.fuzzy_entries():
             problems.append(f"{rel}: fuzzy: {entry.msgid!r}")
+        if po_path.parts[-3] == "en":  # English msgids are the English text (fill-en)
+            for entry in po.translated_entries():
+                wanted = {0: entry.msgid, 1: entry.msgid_plural} if entry.msgid_plural else entry.msgid
+                if (entry.msgstr_plural if entry.msgid_plural else entry.msgstr) != wanted:
+                    problems.append(f"{rel}: not its msgid: {entry.msgid!r} (run make messages)")
         mo_path = po_path.with_suffix(".mo")
         if not mo_path.exists():
             problems.append(f"{rel}: not compiled (run make messages)")

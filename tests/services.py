@@ -180,8 +180,8 @@ class Gunicorn:
     requests (CONN_MAX_AGE), as a deployment keeps them.
     """
 
-    def __init__(self, *, connection, directory, workers: int = 1, env=None):
-        self.port = free_port()
+    def __init__(self, *, connection, directory, workers: int = 1, env=None, port=None):
+        self.port = port or free_port()
         self.output = Path(directory) / f"gunicorn-{uuid.uuid4().hex[:6]}.log"
         root = Path(__file__).resolve().parent.parent
         environ = {

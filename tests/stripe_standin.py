@@ -201,6 +201,7 @@ class StripeStandin:
             page = (
                 '<!doctype html><html lang="en"><head><meta charset="utf-8">'
                 '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                '<link rel="icon" href="data:,">'  # no favicon request, as Stripe's page needs none
                 f"<title>Pay {amount} VND</title></head><body><main><h1>Stand-in checkout</h1>"
                 f"<p>{amount} VND</p><form method=\"post\"><button type=\"submit\">Pay</button></form>"
                 "</main></body></html>"

@@ -9,7 +9,6 @@ axe-core (npm) is missing on a developer's machine, and fail in CI.
 import os
 import shutil
 from types import SimpleNamespace
-from unittest import mock
 
 import pytest
 from django.db import connection
@@ -100,9 +99,7 @@ def site(reference_data, transactional_db, tmp_path, settings):  # noqa: F811
     worker = CeleryWorker(connection=connection, broker_url=redis.url(0), directory=tmp_path, env=env)
     try:
         assert worker.ready(), worker.log()
-        with mock.patch("tests.services.free_port", return_value=port):
-            gunicorn = Gunicorn(connection=connection, directory=tmp_path, workers=2, env=env)
-        with gunicorn as server:
+        with Gunicorn(connection=connection, directory=tmp_path, workers=2, env=env, port=port) as server:
             url = env["SITE_URL"]
             standin.send_webhooks_to(f"{url}/webhooks/stripe/", WEBHOOK_SECRET)
             yield SimpleNamespace(
