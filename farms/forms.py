@@ -113,7 +113,7 @@ class NeverShownInput(forms.TextInput):
 
 class WardChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, ward):
-        return f"{ward.name} ({ward.get_type_display()})"
+        return f"{ward.name} ({ward.get_type_display()})"  # as Ward.display_full_name in English
 
 
 class FarmForm(FormErrorsMixin, forms.Form):

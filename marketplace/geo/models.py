@@ -1,5 +1,6 @@
 """The 103 wards and communes of Cần Thơ (since 1 July 2025) and their former names."""
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,6 +29,14 @@ class Ward(models.Model):
 
     def __str__(self):
         return self.full_name
+
+    @property
+    def display_full_name(self) -> str:
+        """"Phường Cái Khế" in Vietnamese; "Cái Khế (Ward)" elsewhere: the name is a proper noun and
+        keeps its accents, the kind of unit is translated."""
+        if (get_language() or "vi").startswith("vi"):
+            return self.full_name
+        return f"{self.name} ({self.get_type_display()})"
 
 
 class AliasKind(models.TextChoices):
