@@ -2,7 +2,7 @@
 
 import sys
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -39,17 +39,40 @@ def not_found(request, exception=None):
 RETRY_AFTER_SECONDS = 5
 
 
+#: PostgreSQL's codes for a connection that is gone: class 08 (connection exception) and the
+#: server shutting down or terminating the backend (57P01-57P03).
+LOST_CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def connection_lost(error) -> bool:
+    """Whether `error` means the database connection was lost, not that a query was wrong.
+
+    A deadlock, a timeout or a missing table is also an OperationalError: those stay 500s (bugs
+    to look at), however transient some of them are.
+    """
+    if isinstance(error, InterfaceError):  # the connection was already closed
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    if sqlstate:
+        return sqlstate.startswith(LOST_CONNECTION_STATES)
+    # No code: the client lost the server before an answer ("server closed the connection").
+    return connection.vendor == "postgresql" and (connection.connection is None or not connection.is_usable())
+
+
 def server_error(request):
-    """Answer an uncaught error: 503 when the database connection was lost, else the 500 page.
+    """Answer an uncaught error: 503 when the database connection was lost, else a 500.
 
     Django calls this inside its `except` block, so the error is at hand whether a view or a
     middleware raised it. A dropped connection (a restart, a failover, a backend terminated) is
-    not a bug: the transaction rolled back, nothing was saved, and the same request will work
-    in a moment (Django opens a new connection for the next one). The answer says so, in the
-    API's JSON under /api/, on a page that needs no database elsewhere.
+    not a bug, and the same request works a moment later (Django opens a new connection for the
+    next one). Whether the change was kept cannot be known for sure (the connection may have
+    dropped after the commit), so the answer asks to check before trying again: in the API's
+    JSON under /api/, on a page that needs no database elsewhere. It is still logged as an error.
     """
     error = sys.exc_info()[1]
-    if not isinstance(error, (OperationalError, InterfaceError)):
+    if not connection_lost(error):
         if request.path_info.startswith("/api/"):
             body = {"detail": gettext("Something went wrong on our side."), "code": "server_error"}
             return JsonResponse(body, status=500)
@@ -57,7 +80,8 @@ def server_error(request):
     if request.path_info.startswith("/api/"):
         body = {
             "detail": gettext(
-                "The service is briefly unavailable: nothing was saved. Try again in a moment."
+                "The service is briefly unavailable. Try again in a moment; if you were placing an "
+                "order, check your orders first."
             ),
             "code": "service_unavailable",
         }

@@ -77,8 +77,11 @@ def broker_down(monkeypatch):
     `back()` ends the outage the way the tests see it: tasks run eagerly again, and the relay
     (`marketplace.outbox.services.relay`) runs what was left pending.
     """
+    from marketplace.outbox import services as outbox
+
     url = f"redis://127.0.0.1:{free_port()}/0"
     saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
+    monkeypatch.setattr(outbox, "_fast_path_paused_until", 0.0)  # no pause left by another test
     monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads it before its own settings
     celery_app.conf.update(broker_url=url, task_always_eager=False)
     forget_broker_connections()

@@ -6,7 +6,9 @@ from django.utils import translation
 
 
 def language_of(user) -> str:
-    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+    """The person's language, or the site's when theirs is unset or no longer offered."""
+    language = getattr(user, "language", "")
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def speaking_to(user):

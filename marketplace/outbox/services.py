@@ -3,6 +3,7 @@
 import json
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,6 +23,9 @@ BATCH = 200
 BACKOFF_SECONDS = (1, 2, 5, 10, 30)
 #: How long the relay leaves a new row to the process that recorded it.
 FAST_PATH_SECONDS = 10
+#: After a failed publish, how long this process leaves new rows to the relay without trying.
+FAST_PATH_PAUSE_SECONDS = 5
+_fast_path_paused_until = 0.0
 
 
 def enqueue(task, *args, **kwargs) -> OutboxMessage:
@@ -98,13 +102,20 @@ def publish_now(message: OutboxMessage) -> bool:
     (this process stopped between publishing and the UPDATE) only runs twice, which every task
     allows.
     """
+    global _fast_path_paused_until
     if app.conf.task_always_eager:
         return bool(_run_eagerly(ids=[message.pk], limit=1))
     now = timezone.now()
     unsent = OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True)
+    if time.monotonic() < _fast_path_paused_until:
+        # The broker failed a moment ago in this process: leave the row to the relay at once
+        # rather than make this request wait on a broker that may hang (up to its timeout).
+        unsent.update(available_at=now)
+        return False
     try:
         _publish([message])
     except PublishFailed as failure:
+        _fast_path_paused_until = time.monotonic() + FAST_PATH_PAUSE_SECONDS
         error = repr(failure.__cause__)[:300]
         unsent.update(attempts=F("attempts") + 1, available_at=now + _backoff(1), last_error=error)
         logger.warning("outbox: %s not published yet (%s): the relay will retry", message, failure.__cause__)
@@ -128,6 +139,10 @@ def relay(*, ids=None, limit: int = BATCH) -> int:
     if app.conf.task_always_eager:
         return _run_eagerly(ids=ids, limit=limit)
     now = timezone.now()
+    due = OutboxMessage.objects.filter(sent_at__isnull=True)
+    due = due.filter(pk__in=ids) if ids is not None else due.filter(available_at__lte=now)
+    if not due.exists():  # an idle tick: no write transaction (SQLite takes its lock at BEGIN)
+        return 0
     with transaction.atomic():
         pending = OutboxMessage.objects.select_for_update(skip_locked=True).filter(sent_at__isnull=True)
         pending = pending.filter(pk__in=ids) if ids is not None else pending.filter(available_at__lte=now)

@@ -37,7 +37,7 @@ EVENTS = (
 
 
 def _send_once(*, order: Order, key: str, user, subject: str, body: str, url: str) -> bool:
-    if language_of(user) != translation.get_language():
+    if language_of(user) != (translation.get_language() or settings.LANGUAGE_CODE):
         return False  # written in another language: its own pass sends it (order_notify)
     try:
         with transaction.atomic():

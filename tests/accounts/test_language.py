@@ -52,3 +52,13 @@ def test_one_order_is_told_to_each_reader_in_their_own_language(
     assert Notification.objects.get(user=buyer).subject == f"Order {order.number} received"
     (new,) = Notification.objects.filter(user=owner).exclude(pk__in=told)
     assert new.subject == f"Đơn hàng mới {order.number}"
+
+
+def test_a_language_no_longer_offered_falls_back_to_vietnamese_not_to_silence(
+    make_user, django_capture_on_commit_callbacks
+):
+    buyer = make_user(Role.BUYER, language="fr")
+    (product,) = listings(make_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place(buyer, [(product, 1)])
+    assert Notification.objects.get(user=buyer).subject == f"Đơn hàng {order.number} đã được tiếp nhận"

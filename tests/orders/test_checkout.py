@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from farms import services as farm_services
 from farms.models import Product
@@ -413,9 +414,13 @@ def test_a_broker_outage_after_commit_does_not_fail_the_checkout(
     assert sorted(pending.values_list("task", flat=True)) == [
         "orders.notify", "orders.notify", "reports.refresh_order"
     ]
-    assert all(m.attempts == 1 and "Connection refused" in m.last_error for m in pending)
+    # The first was tried once and refused; the process then leaves the others to the relay,
+    # due at once, rather than make the buyer wait on a broker that might hang.
+    first, *others = sorted(pending, key=lambda m: m.pk)
+    assert first.attempts == 1 and "Connection refused" in first.last_error
+    assert all(m.attempts == 0 and m.available_at <= timezone.now() for m in others)
     recorded = [m.pk for m in pending]
-    assert caplog.text.count("not published yet") == 3  # one quick attempt each, then the relay
+    assert caplog.text.count("not published yet") == 1
     assert notices.count() == heard
     # The broker is back: the relay publishes them, and the household hears of the order.
     assert broker_down.back() == 3 + setup_rows

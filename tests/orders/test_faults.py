@@ -309,7 +309,8 @@ def test_a_checkout_whose_connection_is_terminated_answers_503_and_loses_nothing
         assert status == 503, content
         assert answer_headers["Retry-After"] == "5"
         assert json.loads(content) == {
-            "detail": "Dịch vụ tạm thời gián đoạn: chưa có gì được lưu. Vui lòng thử lại sau giây lát.",
+            "detail": "Dịch vụ tạm thời gián đoạn. Vui lòng thử lại sau giây lát; "
+            "nếu bạn vừa đặt hàng, hãy xem lại đơn hàng của mình trước.",
             "code": "service_unavailable",
         }
         # Nothing half-written: no order, the stock back as it was, the cart as the buyer left it.
