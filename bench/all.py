@@ -88,25 +88,22 @@ def _ratio(figure, baseline, digits: int = 2) -> str:
     return f"{figure / baseline:.{digits}f}"
 
 
+def _versus(label: str, figure, baseline, goal: str = "–") -> list[str]:
+    """A row: the figure, its baseline measured in the same run, their ratio, the goal."""
+    return [label, _n(figure), _n(baseline), _ratio(figure, baseline), goal]
+
+
 def catalogue_rows(data: dict) -> list[list[str]]:
     app, floor = data["app"], data["floor"]
     listings = data.get("seed", {}).get("listings_active")
     where = f"{data['options']['concurrency']} in flight" + (f", {listings:,} listings" if listings else "")
     return [
-        [
+        _versus(
             f"Catalogue `GET /api/v1/products/?page_size=50`, requests/s ({where}); baseline: raw-SQL floor",
-            _n(app["rate"]),
-            _n(floor["rate"]),
-            _ratio(app["rate"], floor["rate"]),
-            "–",
-        ],
-        [
-            "Catalogue p99 ms; baseline: raw-SQL floor",
-            _n(app["p99_ms"]),
-            _n(floor["p99_ms"]),
-            _ratio(app["p99_ms"], floor["p99_ms"]),
-            "–",
-        ],
+            app["rate"],
+            floor["rate"],
+        ),
+        _versus("Catalogue p99 ms; baseline: raw-SQL floor", app["p99_ms"], floor["p99_ms"]),
     ]
 
 
@@ -167,21 +164,13 @@ def checkout_rows(data: dict) -> list[list[str]]:
 def webhook_rows(data: dict) -> list[list[str]]:
     app, floor = data["app"], data["floor"]
     return [
-        [
+        _versus(
             f"Stripe webhook acknowledgement p95 ms ({data['options']['concurrency']} in flight); "
             "baseline: plain-WSGI floor",
-            _n(app["p95_ms"]),
-            _n(floor["p95_ms"]),
-            _ratio(app["p95_ms"], floor["p95_ms"]),
-            "–",
-        ],
-        [
-            "Stripe webhook acknowledgements/s; baseline: plain-WSGI floor",
-            _n(app["rate"]),
-            _n(floor["rate"]),
-            _ratio(app["rate"], floor["rate"]),
-            "–",
-        ],
+            app["p95_ms"],
+            floor["p95_ms"],
+        ),
+        _versus("Stripe webhook acknowledgements/s; baseline: plain-WSGI floor", app["rate"], floor["rate"]),
     ]
 
 
