@@ -171,6 +171,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 PASSWORD_RESET_CODE_MINUTES = env.int("PASSWORD_RESET_CODE_MINUTES", default=15)
 PASSWORD_RESET_CODE_ATTEMPTS = 5
 PASSWORD_RESET_SMS_PER_HOUR = env.int("PASSWORD_RESET_SMS_PER_HOUR", default=5)
+# Minutes a sign-up or new-phone code stays valid (tries are PASSWORD_RESET_CODE_ATTEMPTS).
+PHONE_CODE_MINUTES = env.int("PHONE_CODE_MINUTES", default=15)
 PASSWORD_RESET_TIMEOUT = 60 * 60  # seconds an emailed reset link stays valid
 PRIVACY_NOTICE_VERSION = "2026-01"
 
@@ -481,6 +483,11 @@ RATE_LIMITS = {
     "password_reset_confirm": _rate("password_reset_confirm", "20/hour"),  # entering the SMS code
     "checkout": _rate("checkout", "30/hour"),  # placing an order, page and API
     "webhook_invalid": _rate("webhook_invalid", "20/hour"),  # webhook calls failing verification
+    "signup_confirm": _rate("signup_confirm", "20/hour"),  # entering a sign-up or new-phone code
+    # Changing the password, email or phone, or deleting the account (per signed-in user).
+    "account_security": _rate("account_security", "10/hour"),
+    # Codes and security notices texted or mailed to one number, whoever asks (per number).
+    "phone_messages": _rate("phone_messages", "5/hour"),
 }
 # Proxies in front of the site that append to X-Forwarded-For; 0: the address is REMOTE_ADDR and the
 # header is ignored (anyone can forge it).

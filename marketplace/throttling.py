@@ -104,6 +104,29 @@ class RateLimit(SimpleRateThrottle):
         return max(1.0, self.history[self.num_requests - 1] + self.duration - self.now)
 
 
+class _KeyedLimit(RateLimit):
+    """A RateLimit counted under a key the caller gives (a phone number), not the requester."""
+
+    def __init__(self, scope: str, ident: str):
+        super().__init__(scope)
+        self.ident = ident
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.ident}
+
+
+class _Post:
+    method = "POST"
+
+
+def rate_limit_take(scope: str, ident: str) -> bool:
+    """Count one use of `scope` for `ident` (a phone number); False when its limit is reached.
+
+    For limits that follow the target, not the requester: messages sent to one number.
+    """
+    return _KeyedLimit(scope, ident).allow_request(_Post(), None)
+
+
 def rate_limit_wait(request, scope: str) -> int | None:
     """Count a page's request under `scope`; return whole seconds to wait when over the limit."""
     limit = RateLimit(scope)

@@ -45,9 +45,43 @@ class SignupForm(ServiceErrorsMixin, forms.Form):
     )
 
 
+CODE_WIDGET = forms.TextInput(
+    attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]{6}"}
+)
+CURRENT_PASSWORD_WIDGET = forms.PasswordInput(attrs={"autocomplete": "current-password"})
+
+
+class CodeForm(ServiceErrorsMixin, forms.Form):
+    code = forms.RegexField(
+        label=_("Code from the SMS"),
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        widget=CODE_WIDGET,
+        error_messages={"invalid": _("The code has 6 digits.")},
+    )
+
+
 class ProfileForm(ServiceErrorsMixin, forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     email = forms.EmailField(label=_("Email (optional)"), required=False)
+    current_password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        widget=CURRENT_PASSWORD_WIDGET,
+        help_text=_("Needed only to change your email: password resets are sent there."),
+    )
+
+
+class PhoneChangeForm(ServiceErrorsMixin, forms.Form):
+    phone = forms.CharField(label=_("New phone number"), max_length=32, widget=PHONE_WIDGET)
+    current_password = forms.CharField(label=_("Current password"), widget=CURRENT_PASSWORD_WIDGET)
+
+
+class PasswordChangeForm(ServiceErrorsMixin, forms.Form):
+    old_password = forms.CharField(label=_("Current password"), widget=CURRENT_PASSWORD_WIDGET)
+    new_password = forms.CharField(
+        label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
 
 class PasswordResetRequestForm(forms.Form):

@@ -131,3 +131,48 @@ class PasswordResetCode(models.Model):
             and now < self.expires_at
             and self.attempts < settings.PASSWORD_RESET_CODE_ATTEMPTS
         )
+
+
+class CodePurpose(models.TextChoices):
+    SIGNUP = "signup", _("sign-up")
+    PHONE_CHANGE = "phone_change", _("phone number change")
+
+
+class PhoneVerification(models.Model):
+    """A one-time code that proves a person holds a phone number, before it becomes a login.
+
+    A sign-up keeps what the person typed in `payload` (the password only as its hash) until
+    the code is entered; a phone change keeps the user. Only the code's hash is stored. The
+    code is made and sent by a task, so asking costs the same whether or not the number is
+    taken; for a taken number no code is sent (`dead_at` is set) and its owner is told.
+    """
+
+    purpose = models.CharField(max_length=16, choices=CodePurpose.choices)
+    phone = models.CharField(max_length=32)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="phone_verifications"
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    code_hash = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "purpose", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.purpose} code #{self.pk}"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            bool(self.code_hash)
+            and self.used_at is None
+            and self.dead_at is None
+            and now < self.expires_at
+            and self.attempts < settings.PASSWORD_RESET_CODE_ATTEMPTS
+        )

@@ -17,10 +17,13 @@ from django.utils.translation import gettext_lazy
 from rest_framework.authtoken.models import Token
 
 from marketplace.notifications.services import email_send_now, sms_send_now
+from marketplace.outbox.services import enqueue
+from marketplace.throttling import rate_limit_take
 
 from .hooks import user_anonymised
-from .models import SELF_SERVICE_ROLES, PasswordResetCode, Role, User
+from .models import PasswordResetCode, PhoneVerification, Role, User
 from .phone import normalize_phone, normalize_phone_or_none
+from .reauth import password_confirm
 
 PHONE_TAKEN = gettext_lazy("An account with this phone number already exists.")
 
@@ -45,6 +48,7 @@ def user_create(
     privacy_consent: bool = False,
     validate_password: bool = True,
     language: str = "",
+    password_hash: str = "",
 ) -> User:
     """Create a user with a normalised phone; raise ValidationError with field messages."""
     errors = {}
@@ -78,6 +82,8 @@ def user_create(
         raise ValidationError(errors)
     if password:
         user.set_password(password)
+    elif password_hash:
+        user.password = password_hash
     else:
         user.set_unusable_password()
     if privacy_consent:
@@ -94,43 +100,44 @@ def user_create(
     return user
 
 
-def user_register(
-    *, phone: str, password: str, full_name: str, role: str, email: str = "", privacy_consent: bool
+def user_update_profile(
+    *,
+    user: User,
+    request,
+    full_name: str | None = None,
+    email: str | None = None,
+    current_password: str = "",
 ) -> User:
-    """Sign up a buyer or a farmer who accepted the privacy notice, in the language they use now."""
-    errors = {}
-    if role not in SELF_SERVICE_ROLES:
-        errors["role"] = [_("Only buyers and farmers can sign up here.")]
-    if not privacy_consent:
-        errors["privacy_consent"] = [_("You must accept the privacy notice to sign up.")]
-    if errors:
-        raise ValidationError(errors)
-    return user_create(
-        phone=phone,
-        password=password,
-        full_name=full_name,
-        role=role,
-        email=email,
-        privacy_consent=True,
-        language=translation.get_language() or "",
-    )
+    """Change the fields a user may edit about themselves.
 
-
-def user_update_profile(*, user: User, full_name: str | None = None, email: str | None = None) -> User:
-    """Change the fields a user may edit about themselves."""
+    A new email changes where password resets go, so it needs the current password (counted
+    toward the lockout) and the old email and the phone are told.
+    """
+    fields = []
     if full_name is not None:
         if not full_name.strip():
             raise ValidationError({"full_name": [_("Enter your full name.")]})
         user.full_name = full_name.strip()
-    if email is not None:
+        fields.append("full_name")
+    old_email = user.email
+    if email is not None and email.strip().lower() != old_email:
+        if not current_password:
+            raise ValidationError(
+                {"current_password": [_("Enter your current password to change your email.")]}
+            )
+        password_confirm(request=request, user=user, password=current_password)
         user.email = email.strip().lower()
-    user.save(update_fields=["full_name", "email"])
+        fields.append("email")
+    if fields:
+        user.save(update_fields=fields)
+    if "email" in fields:
+        account_change_announce(user=user, change=Change.EMAIL, old_email=old_email)
     return user
 
 
-def user_change_password(*, user: User, old_password: str, new_password: str) -> User:
-    if not user.check_password(old_password):
-        raise ValidationError({"old_password": [_("Your current password is wrong.")]})
+def user_change_password(*, user: User, request, old_password: str, new_password: str) -> User:
+    """Set a new password after the current one is confirmed; other sessions and tokens end."""
+    password_confirm(request=request, user=user, password=old_password, field="old_password")
     try:
         password_validation.validate_password(new_password, user)
     except ValidationError as exc:
@@ -138,6 +145,7 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     user.set_password(new_password)
     user.save(update_fields=["password"])
     Token.objects.filter(user=user).delete()
+    account_change_announce(user=user, change=Change.PASSWORD)
     return user
 
 
@@ -150,59 +158,72 @@ def token_revoke(*, user: User) -> None:
     Token.objects.filter(user=user).delete()
 
 
-def password_reset_request(*, phone: str) -> str | None:
+def password_reset_request(*, phone: str) -> None:
+    """Ask for a reset link or code for `phone`; the work (and any message) happens in a task.
+
+    The request does the same work whether or not the number has an account (one outbox row),
+    so neither its answer nor its time tells an attacker which numbers are registered.
+    """
+    from .tasks import send_password_reset
+
+    normalized = normalize_phone_or_none(phone)
+    if normalized:
+        enqueue(send_password_reset, normalized)
+
+
+def password_reset_send(*, phone: str) -> str | None:
     """Send a reset link by email, or a code by SMS when the account has no email.
 
-    Return "email", "sms" or None (no such account, or the SMS limit reached);
-    callers must not reveal which. SMS codes are limited per account (one a minute,
-    PASSWORD_RESET_SMS_PER_HOUR an hour) so nobody can flood a number with texts.
+    Return "email", "sms" or None (no such account, or a limit reached). Messages to one number
+    are limited whoever asks (RATE_LIMITS["phone_messages"]); SMS codes are also limited per
+    account (one a minute, PASSWORD_RESET_SMS_PER_HOUR an hour).
     """
-    normalized = normalize_phone_or_none(phone)
-    user = (
-        User.objects.filter(phone=normalized, is_active=True).first() if normalized else None
-    )
+    user = User.objects.filter(phone=phone, is_active=True).first()
     if user is None:
         return None
-    if user.email:
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        token = default_token_generator.make_token(user)
-        link = settings.SITE_URL.rstrip("/") + reverse(
-            "accounts:password_reset_link", kwargs={"uidb64": uid, "token": token}
-        )
-        email_send_now(
-            to=user.email,
-            subject=_("Reset your Chợ Nổi password"),
-            body=_(
-                "Someone asked to reset the password of your Chợ Nổi account. "
-                "Open this link within one hour to choose a new one: %(link)s\n"
-                "If it was not you, ignore this message."
-            )
-            % {"link": link},
-        )
-        return "email"
     now = timezone.now()
     recent = PasswordResetCode.objects.filter(user=user, created_at__gt=now - timedelta(hours=1))
-    if (
+    if not user.email and (
         recent.count() >= settings.PASSWORD_RESET_SMS_PER_HOUR
         or recent.filter(created_at__gt=now - timedelta(minutes=1)).exists()
     ):
         return None
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    with transaction.atomic():
-        # A new code replaces any earlier one.
-        PasswordResetCode.objects.filter(user=user, used_at__isnull=True).update(
-            used_at=timezone.now()
+    if not rate_limit_take("phone_messages", user.phone):
+        return None
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        if user.email:
+            uid = urlsafe_base64_encode(force_bytes(user.pk))
+            token = default_token_generator.make_token(user)
+            link = settings.SITE_URL.rstrip("/") + reverse(
+                "accounts:password_reset_link", kwargs={"uidb64": uid, "token": token}
+            )
+            email_send_now(
+                to=user.email,
+                subject=_("Reset your Chợ Nổi password"),
+                body=_(
+                    "Someone asked to reset the password of your Chợ Nổi account. "
+                    "Open this link within one hour to choose a new one: %(link)s\n"
+                    "If it was not you, ignore this message."
+                )
+                % {"link": link},
+            )
+            return "email"
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        with transaction.atomic():
+            # A new code replaces any earlier one.
+            PasswordResetCode.objects.filter(user=user, used_at__isnull=True).update(
+                used_at=timezone.now()
+            )
+            PasswordResetCode.objects.create(
+                user=user,
+                code_hash=make_password(code),
+                expires_at=timezone.now() + timedelta(minutes=settings.PASSWORD_RESET_CODE_MINUTES),
+            )
+        sms_send_now(
+            phone=user.phone,
+            body=_("Chợ Nổi: your password reset code is %(code)s. It expires in %(minutes)s minutes.")
+            % {"code": code, "minutes": settings.PASSWORD_RESET_CODE_MINUTES},
         )
-        PasswordResetCode.objects.create(
-            user=user,
-            code_hash=make_password(code),
-            expires_at=timezone.now() + timedelta(minutes=settings.PASSWORD_RESET_CODE_MINUTES),
-        )
-    sms_send_now(
-        phone=user.phone,
-        body=_("Chợ Nổi: your password reset code is %(code)s. It expires in %(minutes)s minutes.")
-        % {"code": code, "minutes": settings.PASSWORD_RESET_CODE_MINUTES},
-    )
     return "sms"
 
 
@@ -249,13 +270,19 @@ def password_reset_codes_purge(*, older_than: timedelta = timedelta(days=1)) -> 
     return deleted
 
 
-def user_delete(*, user: User, password: str) -> None:
-    """Delete an account as the personal data law asks: wipe personal data, keep records.
+def user_delete(*, user: User, request, password: str) -> None:
+    """Delete an account after its password is confirmed (counted toward the lockout)."""
+    password_confirm(request=request, user=user, password=password, field="password")
+    old_phone, old_email = user.phone, user.email
+    user_anonymise(user=user)
+    account_change_announce(user=user, change=Change.DELETED, old_phone=old_phone, old_email=old_email)
+
+
+def user_anonymise(*, user: User) -> None:
+    """Wipe an account's personal data as the personal data law asks, keeping its records.
 
     The row stays (orders point at it) but holds nothing that identifies the person.
     """
-    if not user.check_password(password):
-        raise ValidationError({"password": [_("Your password is wrong.")]})
     with transaction.atomic():
         user.phone = f"deleted:{user.pk}"
         user.full_name = _("Deleted user")
@@ -272,6 +299,67 @@ def user_delete(*, user: User, password: str) -> None:
         user.user_permissions.clear()
         Token.objects.filter(user=user).delete()
         PasswordResetCode.objects.filter(user=user).delete()
+        PhoneVerification.objects.filter(user=user).delete()
         # Other sessions die by themselves: the password hash they were signed with changed.
         user_anonymised.send(sender=User, user=user)
 
+
+class Change:
+    """What `account_change_announce` tells a person about."""
+
+    PASSWORD = "password"
+    EMAIL = "email"
+    PHONE = "phone"
+    DELETED = "deleted"
+
+
+def account_change_announce(*, user: User, change: str, old_phone: str = "", old_email: str = "") -> None:
+    """Tell the person, at the phone and email the account had before, that it changed (a task)."""
+    from .tasks import tell_account_changed
+
+    enqueue(
+        tell_account_changed,
+        user.pk,
+        change,
+        old_phone or user.phone,
+        old_email if old_email or change in (Change.EMAIL, Change.DELETED) else user.email,
+    )
+
+
+def _mask_email(email: str) -> str:
+    name, _at, domain = email.partition("@")
+    return f"{name[:1]}***@{domain}" if domain else "***"
+
+
+def _mask_phone(phone: str) -> str:
+    from .phone import format_phone
+
+    shown = format_phone(phone)
+    return shown[:4] + " *** " + shown[-3:] if len(shown) > 8 else "***"
+
+
+def account_change_tell(*, user: User, change: str, phone: str, email: str) -> None:
+    """Send the notice of a security change to `phone` and `email` (the old ones)."""
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        advice = _("If it was not you, reset your password at once and contact Chợ Nổi.")
+        if change == Change.PASSWORD:
+            text = _("The password of your Chợ Nổi account was changed.")
+        elif change == Change.EMAIL:
+            text = (
+                _("The email of your Chợ Nổi account was changed to %(email)s.")
+                % {"email": _mask_email(user.email)}
+                if user.email
+                else _("The email of your Chợ Nổi account was removed.")
+            )
+        elif change == Change.PHONE:
+            text = _("The phone number of your Chợ Nổi account was changed to %(phone)s.") % {
+                "phone": _mask_phone(user.phone)
+            }
+        else:
+            text = _("Your Chợ Nổi account was deleted.")
+            advice = _("If it was not you, contact Chợ Nổi at once.")
+        body = f"{text} {advice}"
+        if phone and not phone.startswith("deleted:"):
+            sms_send_now(phone=phone, body=f"Chợ Nổi: {body}")
+        if email:
+            email_send_now(to=email, subject=_("Your Chợ Nổi account changed"), body=body)

@@ -2,8 +2,9 @@
 import json
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,16 +18,22 @@ from django.views.decorators.http import require_POST
 
 from marketplace.throttling import rate_limit_wait, throttled_page, too_many_attempts_message
 
-from . import services
+from . import codes, services
 from .forms import (
+    CodeForm,
     DeleteAccountForm,
     LoginForm,
+    PasswordChangeForm,
     PasswordResetCodeForm,
     PasswordResetRequestForm,
+    PhoneChangeForm,
     ProfileForm,
     SignupForm,
 )
+from .lockout import lockout_response
 from .models import Role
+from .phone import format_phone, normalize_phone_or_none
+from .reauth import AccountLocked
 from .selectors import user_data_export
 
 ROLE_HOME = {
@@ -38,7 +45,7 @@ ROLE_HOME = {
 }
 
 
-def _throttled_form(request, template: str, form_class, wait: int, **form_kwargs):
+def _throttled_form(request, template: str, form_class, wait: int, context=None, **form_kwargs):
     """Answer a limited form post: 429, the form again with what was typed (passwords aside)."""
     typed = {
         key: value
@@ -46,11 +53,15 @@ def _throttled_form(request, template: str, form_class, wait: int, **form_kwargs
         if key in form_class.base_fields and "password" not in key
     }
     form = form_class(initial=typed, **form_kwargs)
-    context = {"form": form, "throttled_message": too_many_attempts_message(wait)}
+    context = {**(context or {}), "form": form, "throttled_message": too_many_attempts_message(wait)}
     return throttled_page(render(request, template, context), wait)
 
 
+SIGNUP_PHONE = "signup_phone"  # the session remembers which number a sign-up waits on
+
+
 def signup(request):
+    """Sign-up, step 1: the details; a code is texted to prove the number (`signup_verify`)."""
     if request.user.is_authenticated:
         return redirect("accounts:home")
     if request.method == "POST" and (wait := rate_limit_wait(request, "register")):
@@ -58,14 +69,44 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.user_register(**form.cleaned_data)
+            codes.signup_request(**form.cleaned_data)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
+            request.session[SIGNUP_PHONE] = normalize_phone_or_none(form.cleaned_data["phone"])
+            return redirect("accounts:signup_verify")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+def signup_verify(request):
+    """Sign-up, step 2: the code from the SMS creates the account and signs the person in."""
+    phone = request.session.get(SIGNUP_PHONE)
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    if not phone:
+        return redirect("accounts:signup")
+    template = "accounts/signup_verify.html"
+    context = {"phone": format_phone(phone), "minutes": settings.PHONE_CODE_MINUTES}
+    if request.method == "POST":
+        scope = "register" if "resend" in request.POST else "signup_confirm"
+        if wait := rate_limit_wait(request, scope):
+            return _throttled_form(request, template, CodeForm, wait, context=context)
+    if request.method == "POST" and "resend" in request.POST:
+        codes.signup_code_resend(phone=phone)
+        messages.info(request, _("We have sent a new code. It replaces the one before."))
+        return redirect("accounts:signup_verify")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = codes.signup_confirm(phone=phone, code=form.cleaned_data["code"])
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            request.session.pop(SIGNUP_PHONE, None)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to Chợ Nổi!"))
             return redirect("accounts:home")
-    return render(request, "accounts/signup.html", {"form": form})
+    return render(request, template, {**context, "form": form})
 
 
 class LoginView(auth_views.LoginView):
@@ -88,13 +129,78 @@ def logout_view(request):
     return redirect("home")
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
-    template_name = "accounts/password_change.html"
-    success_url = reverse_lazy("accounts:account")
+def _security_form(request, *, template: str, form_class, action, success: str, redirect_to: str,
+                   context=None):
+    """A page that changes how an account is reached or protected (password, email, phone, deletion).
 
-    def form_valid(self, form):
-        messages.success(self.request, _("Your password has been changed."))
-        return super().form_valid(form)
+    Limited per user (RATE_LIMITS["account_security"]); the current password is checked by the
+    service, counted toward the lockout; a locked account gets the login's 429 page.
+    """
+    context = context or {}
+    if request.method == "POST" and (wait := rate_limit_wait(request, "account_security")):
+        return _throttled_form(request, template, form_class, wait, context=context)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except AccountLocked:
+            logout(request)
+            return lockout_response(request)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            if success:
+                messages.success(request, success)
+            return redirect(redirect_to)
+    return render(request, template, {**context, "form": form})
+
+
+@login_required
+def password_change(request):
+    def change(data):
+        user = services.user_change_password(user=request.user, request=request, **data)
+        update_session_auth_hash(request, user)  # this session stays signed in
+
+    return _security_form(
+        request,
+        template="accounts/password_change.html",
+        form_class=PasswordChangeForm,
+        action=change,
+        success=_("Your password has been changed."),
+        redirect_to="accounts:account",
+    )
+
+
+@login_required
+def phone_change(request):
+    """Change the phone number, step 1: the new number and the current password."""
+    return _security_form(
+        request,
+        template="accounts/phone_change.html",
+        form_class=PhoneChangeForm,
+        action=lambda data: codes.phone_change_request(user=request.user, request=request, **data),
+        success="",
+        redirect_to="accounts:phone_verify",
+    )
+
+
+@login_required
+def phone_verify(request):
+    """Change the phone number, step 2: the code texted to the new number."""
+    template = "accounts/phone_verify.html"
+    context = {"minutes": settings.PHONE_CODE_MINUTES}
+    if request.method == "POST" and (wait := rate_limit_wait(request, "signup_confirm")):
+        return _throttled_form(request, template, CodeForm, wait, context=context)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes.phone_change_confirm(user=request.user, code=form.cleaned_data["code"])
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Your phone number has been changed."))
+            return redirect("accounts:account")
+    return render(request, template, {**context, "form": form})
 
 
 def password_reset_request(request):
@@ -152,23 +258,30 @@ def home(request):
 
 @login_required
 def account(request):
-    form = ProfileForm(
-        request.POST or None,
-        initial={"full_name": request.user.full_name, "email": request.user.email},
-    )
+    template = "accounts/account.html"
+    context = {"delete_form": DeleteAccountForm()}
+    initial = {"full_name": request.user.full_name, "email": request.user.email}
+    new_email = (request.POST.get("email") or "").strip().lower()
+    # A new email is a security change: the same limit as the password's.
+    if (
+        request.method == "POST"
+        and new_email != request.user.email
+        and (wait := rate_limit_wait(request, "account_security"))
+    ):
+        return _throttled_form(request, template, ProfileForm, wait, context=context)
+    form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.user_update_profile(user=request.user, **form.cleaned_data)
+            services.user_update_profile(user=request.user, request=request, **form.cleaned_data)
+        except AccountLocked:
+            logout(request)
+            return lockout_response(request)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
             messages.success(request, _("Your details have been saved."))
             return redirect("accounts:account")
-    return render(
-        request,
-        "accounts/account.html",
-        {"form": form, "delete_form": DeleteAccountForm()},
-    )
+    return render(request, template, {**context, "form": form})
 
 
 @login_required
@@ -185,17 +298,18 @@ def export(request):
 
 @login_required
 def delete(request):
-    form = DeleteAccountForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.user_delete(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            logout(request)
-            messages.success(request, _("Your account has been deleted."))
-            return redirect("home")
-    return render(request, "accounts/delete.html", {"form": form})
+    def delete_account(data):
+        services.user_delete(user=request.user, request=request, **data)
+        logout(request)
+
+    return _security_form(
+        request,
+        template="accounts/delete.html",
+        form_class=DeleteAccountForm,
+        action=delete_account,
+        success=_("Your account has been deleted."),
+        redirect_to="home",
+    )
 
 
 def set_language(request):

@@ -5,8 +5,7 @@ from rest_framework.authtoken.models import Token
 
 from marketplace.accounts.models import Role, User
 from tests.conftest import TEST_PASSWORD
-
-REGISTER = "/api/v1/auth/register/"
+from tests.signup import REGISTER, api_sign_up
 
 
 def registration(**overrides):
@@ -24,8 +23,11 @@ def registration(**overrides):
 
 
 @pytest.mark.parametrize("role", ["buyer", "farmer"])
-def test_register_creates_a_buyer_or_farmer(api, db, role):
-    response = api.post(REGISTER, registration(role=role, email="Lan@Example.com"))
+def test_register_creates_a_buyer_or_farmer(
+    api, db, role, sms_outbox
+):
+    data = registration(role=role, email="Lan@Example.com")
+    response = api_sign_up(api, sms_outbox, data)
     assert response.status_code == 201
     body = response.json()
     assert body["phone"] == "+84987654321"
@@ -38,8 +40,8 @@ def test_register_creates_a_buyer_or_farmer(api, db, role):
     assert user.privacy_notice_version
 
 
-def test_register_without_email_is_fine(api, db):
-    response = api.post(REGISTER, registration())
+def test_register_without_email_is_fine(api, db, sms_outbox):
+    response = api_sign_up(api, sms_outbox, registration())
     assert response.status_code == 201
     assert response.json()["email"] == ""
 
@@ -99,7 +101,10 @@ def test_token_endpoint_refuses_a_wrong_password(api, make_user):
 
 def test_patch_me_changes_name_and_email(api_as, make_user):
     user = make_user()
-    response = api_as(user).patch("/api/v1/me/", {"full_name": "  Phạm Thị Hoa ", "email": "HOA@example.com"})
+    response = api_as(user).patch(
+        "/api/v1/me/",
+        {"full_name": "  Phạm Thị Hoa ", "email": "HOA@example.com", "current_password": TEST_PASSWORD},
+    )
     assert response.status_code == 200
     assert response.json()["full_name"] == "Phạm Thị Hoa"
     user.refresh_from_db()

@@ -4,6 +4,7 @@ import pytest
 
 from marketplace.accounts.models import Role, User
 from tests.conftest import TEST_PASSWORD
+from tests.signup import after_commit, page_sign_up
 
 
 def signup_form(**overrides):
@@ -18,9 +19,11 @@ def signup_form(**overrides):
     return data
 
 
-def test_signup_page_creates_and_logs_in_the_user(client, db):
+def test_signup_page_creates_and_logs_in_the_user(
+    client, db, sms_outbox
+):
     assert client.get("/account/signup/").status_code == 200
-    response = client.post("/account/signup/", signup_form())
+    response = page_sign_up(client, sms_outbox, signup_form())
     assert response.status_code == 302
     assert response["Location"] == "/account/home/"
     user = User.objects.get(phone="+84912345678")
@@ -52,11 +55,21 @@ def test_signup_page_cannot_create_an_official(client, db):
     assert not User.objects.exists()
 
 
-def test_signup_page_refuses_a_taken_phone_in_another_spelling(client, make_user):
+def test_signup_page_with_a_taken_phone_sends_no_code_and_creates_nothing(
+    client, make_user, sms_outbox
+):
     make_user(phone="0912345678")
-    response = client.post("/account/signup/", signup_form(phone="+84 912 345 678"))
-    assert response.status_code == 200
-    assert response.context["form"].errors["phone"]
+    with after_commit(execute=True):
+        response = client.post("/account/signup/", signup_form(phone="+84 912 345 678"))
+    # The same answer as for a free number: on to the code page.
+    assert response.status_code == 302
+    assert response["Location"] == "/account/signup/verify/"
+    texts = sms_outbox.messages()
+    assert [t["to"] for t in texts] == ["+84912345678"]
+    assert not any(ch.isdigit() for ch in texts[0]["body"].split(":", 1)[1])  # no code in it
+    guess = client.post("/account/signup/verify/", {"code": "123456"})
+    assert guess.status_code == 200
+    assert guess.context["form"].errors["code"]
     assert User.objects.count() == 1
 
 
@@ -109,7 +122,10 @@ def test_account_page_shows_the_phone_and_saves_the_profile(client, make_user):
     assert page.status_code == 200
     assert "0912 345 678" in page.content.decode()
 
-    response = client.post("/account/", {"full_name": "Nguyễn Thị Lan Anh", "email": "LAN@example.com"})
+    response = client.post(
+        "/account/",
+        {"full_name": "Nguyễn Thị Lan Anh", "email": "LAN@example.com", "current_password": TEST_PASSWORD},
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert (user.full_name, user.email) == ("Nguyễn Thị Lan Anh", "lan@example.com")
@@ -120,15 +136,12 @@ def test_password_change_page_changes_the_password(client, make_user):
     client.force_login(user)
     response = client.post(
         "/account/password/",
-        {
-            "old_password": TEST_PASSWORD,
-            "new_password1": "rau-muong-cai-rang-7",
-            "new_password2": "rau-muong-cai-rang-7",
-        },
+        {"old_password": TEST_PASSWORD, "new_password": "rau-muong-cai-rang-7"},
     )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("rau-muong-cai-rang-7")
+    assert client.get("/account/").status_code == 200  # this session stays signed in
 
 
 def test_logout_needs_post_and_logs_out(client, make_user):

@@ -9,6 +9,8 @@ from marketplace.accounts.models import PasswordResetCode, Role, User
 from marketplace.notifications.models import Channel
 from marketplace.notifications.services import notify
 from tests.conftest import TEST_PASSWORD
+from tests.orders.conftest import reference_data  # noqa: F401 (wards and categories)
+from tests.signup import after_commit, api_sign_up
 
 # --- Export ------------------------------------------------------------------------------
 
@@ -122,16 +124,20 @@ def test_deleted_account_cannot_log_in_with_the_old_phone(api, api_as, lan):
 
 def test_deleted_account_leaves_no_reset_codes(api, api_as, make_user, sms_outbox):
     hoa = make_user(phone="0912345679")
-    api.post("/api/v1/auth/password-reset/", {"phone": "0912345679"})
+    with after_commit(execute=True):
+        api.post("/api/v1/auth/password-reset/", {"phone": "0912345679"})
     assert PasswordResetCode.objects.filter(user=hoa).exists()
     api_as(hoa).post("/api/v1/me/delete/", {"password": TEST_PASSWORD})
     assert not PasswordResetCode.objects.filter(user=hoa).exists()
 
 
-def test_the_phone_of_a_deleted_account_can_sign_up_again(api, api_as, lan):
+def test_the_phone_of_a_deleted_account_can_sign_up_again(
+    api, api_as, lan, sms_outbox
+):
     api_as(lan).post("/api/v1/me/delete/", {"password": TEST_PASSWORD})
-    response = api.post(
-        "/api/v1/auth/register/",
+    response = api_sign_up(
+        api,
+        sms_outbox,
         {"phone": "0912 345 678", "password": TEST_PASSWORD, "full_name": "Người mới", "role": "farmer"},
     )
     assert response.status_code == 201

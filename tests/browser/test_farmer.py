@@ -11,6 +11,7 @@ weight of each farmer page on a first load, both kept in var/journeys/farmer-fig
 import io
 import json
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.utils import translation
@@ -24,6 +25,7 @@ from tests.browser.journey import SCREENSHOTS
 from tests.farms.factories import next_cccd, ward
 from tests.orders.factories import deliver, place
 from tests.services import wait_for
+from tests.signup import texted_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow]
 
@@ -74,6 +76,17 @@ def test_a_farmer_signs_up_lists_with_a_photo_sells_and_is_paid(
     page.get_by_label(t("Password")).fill(site.password)
     page.get_by_label(t("I have read and accept the privacy notice")).check()
     farmer.click(page.get_by_role("button", name=t("Create my account")))
+    page.wait_for_load_state()
+
+    # The worker texts a code to the number; the account exists only once it is typed.
+    farmer.step("signup-code")
+    assert not User.objects.filter(role=Role.FARMER, full_name=REPRESENTATIVE).exists()
+    sms = SimpleNamespace(messages=lambda: [
+        json.loads(line) for line in site.sms.read_text(encoding="utf-8").splitlines()
+    ] if site.sms.exists() else [])
+    assert wait_for(lambda: texted_code(sms, phone)), "no sign-up code was texted"
+    page.get_by_label(t("Code from the SMS")).fill(texted_code(sms, phone))
+    farmer.click(page.get_by_role("button", name=t("Confirm and create my account")))
     page.wait_for_load_state()
     user = User.objects.get(role=Role.FARMER, full_name=REPRESENTATIVE)
 

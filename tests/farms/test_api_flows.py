@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from farms.models import FarmAction, ProductImage
 from marketplace.accounts.models import Role
+from tests.signup import api_sign_up
 
 from .factories import make_farm, make_product, next_cccd, ward
 
@@ -63,10 +64,11 @@ def official(make_user):
 
 
 def test_household_goes_from_sign_up_to_a_published_listing_with_two_photos(
-    api, api_as, official, django_capture_on_commit_callbacks
+    api, api_as, official, django_capture_on_commit_callbacks, sms_outbox
 ):
-    signed_up = api.post(
-        "/api/v1/auth/register/",
+    signed_up = api_sign_up(
+        api,
+        sms_outbox,
         {
             "phone": "0912 345 001",
             "password": "an-honest-test-password",

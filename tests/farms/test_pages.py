@@ -15,6 +15,7 @@ from farms import services
 from farms.models import Farm, FarmStatus, ImageStatus, Product, ProductStatus
 from marketplace.accounts.models import Role
 from tests.conftest import TEST_PASSWORD
+from tests.signup import texted_code
 
 from .factories import make_certification, make_farm, make_product, ward
 
@@ -79,7 +80,7 @@ def assert_fits_a_phone(url: str, html: str) -> None:
 
 
 def test_sign_up_to_a_published_listing_with_two_photos_entirely_through_pages(
-    client, make_user, django_capture_on_commit_callbacks
+    client, make_user, django_capture_on_commit_callbacks, sms_outbox
 ):
     seen: list[tuple[str, str]] = []
 
@@ -90,17 +91,21 @@ def test_sign_up_to_a_published_listing_with_two_photos_entirely_through_pages(
         return response
 
     page(client, "/account/signup/")
-    response = client.post(
-        "/account/signup/",
-        {
-            "role": "farmer",
-            "full_name": "Nguyễn Văn Lộc",
-            "phone": "0912 345 678",
-            "password": TEST_PASSWORD,
-            "privacy_consent": "on",
-        },
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/account/signup/",
+            {
+                "role": "farmer",
+                "full_name": "Nguyễn Văn Lộc",
+                "phone": "0912 345 678",
+                "password": TEST_PASSWORD,
+                "privacy_consent": "on",
+            },
+        )
+    assert response["Location"] == "/account/signup/verify/"
+    page(client, "/account/signup/verify/")
+    code = texted_code(sms_outbox, "0912345678")
+    response = client.post("/account/signup/verify/", {"code": code}, follow=True)
     assert response.redirect_chain[-1][0] == "/farmer/"
     seen.append(("/farmer/", response.content.decode()))
     assert 'href="/farmer/household/"' in response.content.decode()

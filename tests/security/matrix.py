@@ -186,6 +186,10 @@ MATRIX: dict[str, list[Case]] = {
     r"^media/(?P<path>.*)$": [case(get=public(), kwargs={"path": _media_path}, sweep=False)],
     # --- Accounts (pages) ---
     "accounts:signup": [case(get=public(302, anonymous=200), write=public(SKIP, anonymous=200))],
+    # Without a sign-up waiting in the session: back to the form (signed in: home).
+    "accounts:signup_verify": [case(get=public(302), write=public(302))],
+    "accounts:phone_change": [case(get=page(200), write=page(SKIP))],
+    "accounts:phone_verify": [case(get=page(200), write=page(SKIP))],
     "accounts:login": [case(get=public(302, anonymous=200), write=public(SKIP, anonymous=200))],
     "accounts:logout": [case(get=public(405), write=public(SKIP, anonymous=302))],
     "accounts:password_change": [case(get=page(200), write=page(SKIP))],
@@ -469,6 +473,8 @@ MATRIX: dict[str, list[Case]] = {
     ],
     # --- API: accounts ---
     "auth-register": [case(get=public(405), write=public(400), sweep=False)],
+    "auth-register-confirm": [case(get=public(405), write=public(400), sweep=False)],
+    "auth-register-resend": [case(get=public(405), write=public(400), sweep=False)],
     "auth-token": [case(get=public(405), write=public(400), sweep=False)],
     "auth-logout": [case(get=api(405), write=api(SKIP))],
     "auth-password-reset": [case(get=public(405), write=public(400), sweep=False)],
@@ -477,6 +483,8 @@ MATRIX: dict[str, list[Case]] = {
     "me-export": [case(get=api(200))],
     "me-delete": [case(get=api(405), write=api(SKIP))],
     "me-password": [case(get=api(405), write=api(SKIP))],
+    "me-phone": [case(get=api(405), write=api(SKIP))],
+    "me-phone-confirm": [case(get=api(405), write=api(SKIP))],
     "user-list": [case(get=api(staff=200), write=api(staff=SKIP))],
     "ward-list": [case(get=public())],
     "notification-list": [

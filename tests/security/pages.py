@@ -223,6 +223,8 @@ def _pages(made: dict) -> list[tuple[str, Client, str]]:
         ("VietQR order", buyer, reverse("orders:detail", args=[transfer.number])),
         ("account", buyer, reverse("accounts:account")),
         ("password change", buyer, reverse("accounts:password_change")),
+        ("phone change", buyer, reverse("accounts:phone_change")),
+        ("phone code", buyer, reverse("accounts:phone_verify")),
         ("account delete", buyer, reverse("accounts:delete")),
         ("notifications", buyer, reverse("notifications:list")),
         ("farmer dashboard", farmer, reverse("farms:dashboard")),

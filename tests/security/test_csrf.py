@@ -8,7 +8,7 @@ token, which goes through: the 403 is the CSRF check's, not some other refusal.
 import pytest
 from django.urls import reverse
 
-from marketplace.accounts.models import Role, User
+from marketplace.accounts.models import PhoneVerification, Role
 from orders.models import Order
 from tests.conftest import TEST_PASSWORD
 from tests.farms.factories import make_farm, make_product, ward
@@ -78,10 +78,13 @@ def test_signup_without_the_token_is_refused():
         "privacy_consent": "on",
     }
     assert client.post(url, data).status_code == 403
-    assert not User.objects.filter(full_name="Chị Ba Sáu").exists()
-    created = client.post(url, {**data, "csrfmiddlewaretoken": token})
-    assert created.status_code == 302, created.content.decode()[-2000:]
-    assert User.objects.filter(full_name="Chị Ba Sáu").exists()
+    assert not PhoneVerification.objects.exists()
+    started = client.post(url, {**data, "csrfmiddlewaretoken": token})
+    assert started.status_code == 302, started.content.decode()[-2000:]
+    assert PhoneVerification.objects.get().payload["full_name"] == "Chị Ba Sáu"
+    # The code page is a form too: without the token it is refused.
+    verify = reverse("accounts:signup_verify")
+    assert client.post(verify, {"code": "123456"}).status_code == 403
 
 
 @pytest.mark.usefixtures("reference_data")

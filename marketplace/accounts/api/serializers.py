@@ -54,6 +54,26 @@ class UserSerializer(serializers.ModelSerializer):
 class MeUpdateSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=150, required=False)
     email = serializers.EmailField(required=False, allow_blank=True)
+    current_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        default="",
+        help_text=_("Needed to change the email (password resets go there)."),
+    )
+
+
+class RegisterConfirmSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+    code = serializers.RegexField(r"^\d{6}$", max_length=6)
+
+
+class CodeSerializer(serializers.Serializer):
+    code = serializers.RegexField(r"^\d{6}$", max_length=6)
+
+
+class PhoneChangeSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32, help_text=_("The new phone number."))
+    current_password = serializers.CharField(write_only=True)
 
 
 class PasswordChangeSerializer(serializers.Serializer):
