@@ -15,6 +15,8 @@ def private_storage():
 
 def private_file_response(field_file, *, filename: str, content_type: str, inline: bool) -> FileResponse:
     """Stream a private file to a caller already checked, or raise Http404 if it is gone."""
+    if not field_file:  # wiped with its owner's account (marketplace.accounts.personal_data)
+        raise Http404
     try:
         handle = field_file.open("rb")
     except FileNotFoundError:

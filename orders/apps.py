@@ -12,8 +12,8 @@ class OrdersConfig(AppConfig):
         from logistics.hooks import shipment_changed, shipment_step_starting
         from marketplace.accounts.hooks import register_export_section, user_anonymised
 
+        from .personal_data import register
         from .selectors import cart_export, orders_export
-        from .services import cart_delete_for_user
         from .services.fulfilment import (
             on_shipment_changed,
             on_shipment_step_starting,
@@ -24,7 +24,7 @@ class OrdersConfig(AppConfig):
         user_logged_in.connect(merge_cart_on_login, dispatch_uid="orders-merge-cart")
         shipment_step_starting.connect(on_shipment_step_starting, dispatch_uid="orders-lock-order-first")
         shipment_changed.connect(on_shipment_changed, dispatch_uid="orders-shipment-changed")
+        register()  # the personal data registry: it wipes orders' contacts and deletes the cart
         register_export_section("cart", cart_export)
         register_export_section("orders", orders_export)
-        user_anonymised.connect(cart_delete_for_user, dispatch_uid="orders-anonymise")
         user_anonymised.connect(orders_anonymise_for_user, dispatch_uid="orders-anonymise-deliveries")

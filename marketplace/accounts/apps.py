@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "marketplace.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        from .personal_data_own import register
+
+        register()

@@ -8,10 +8,12 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        from marketplace.accounts.hooks import register_export_section, user_anonymised
+        from marketplace.accounts.hooks import register_export_section
 
+        from .personal_data import register
         from .selectors import notifications_export
-        from .services import notifications_delete_for_user
 
         register_export_section("notifications", notifications_export)
-        user_anonymised.connect(notifications_delete_for_user, dispatch_uid="notifications-anonymise")
+        # Deleted with the account by the personal data registry (notifications_delete_for_user
+        # did it before; the registry's eraser now does it for every registered record).
+        register()

@@ -10,6 +10,8 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from orders.hooks import order_changed
 
+        from .personal_data import register
         from .tasks import refresh_after_commit
 
         order_changed.connect(refresh_after_commit, dispatch_uid="reports-refresh-order-day")
+        register()

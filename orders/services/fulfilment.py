@@ -103,17 +103,19 @@ def farm_order_accept(*, farm_order: FarmOrder, by) -> FarmOrder:
 
 
 def orders_anonymise_for_user(*, user, **_signal_kwargs) -> int:
-    """Strip a deleted account's delivery contacts from its orders and from the carrier's copies
-    on their shipments (couriers' runs, sheets and CSVs); amounts and wards stay for the books."""
+    """Tell the carrier to forget a deleted account's delivery contacts; return how many bookings.
+
+    The orders' own copies (and the built-in carrier's shipments) are wiped by the personal
+    data registry (`orders/personal_data.py`) before this runs; a carrier of another company
+    keeps its copies on its side, which only its `forget_recipients` can reach.
+    """
     from logistics.carriers import carrier
 
     parts = FarmOrder.objects.filter(order__buyer=user, shipment__isnull=False).values_list("pk", flat=True)
     references = [shipment_reference(pk) for pk in parts]
     if references:
         carrier().forget_recipients(references)
-    return Order.objects.filter(buyer=user).update(
-        delivery_name="", delivery_phone="", delivery_address="", note=""
-    )
+    return len(references)
 
 
 # --- Deadlines (issue #7): a household answers a new part within FARM_ORDER_ANSWER_HOURS ---------

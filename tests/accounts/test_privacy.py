@@ -1,6 +1,7 @@
 """Personal data: export on request, deletion that wipes the person but keeps the row."""
 
 import json
+from datetime import date, timedelta
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -189,3 +190,172 @@ def test_delete_removes_the_accounts_notifications_but_not_others(api_as, lan, m
     api_as(lan).post("/api/v1/me/delete/", {"password": TEST_PASSWORD})
     assert not lan.notifications.exists()
     assert other.notifications.count() == 1
+
+
+# --- Problem reports (issue #21): in the export, and gone with the account ----------------------
+
+
+@pytest.fixture
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def reports(make_user, reference_data, _private_media):  # noqa: F811 (the fixture)
+    """Two buyers, each with a delivered order and a problem report: Lan's with a photo."""
+    from django.utils import timezone
+
+    from tests.orders.test_problems import delivered_order, lines_of, png_upload, report
+
+    at = timezone.now().replace(microsecond=0) + timedelta(hours=1)
+    lan = make_user(phone="0912345678", full_name="Nguyễn Thị Lan")
+    hung = make_user(phone="0912345699", full_name="Trần Văn Hùng")
+    lan_order = delivered_order(lan, make_user, at=at)
+    hung_order = delivered_order(hung, make_user, at=at)
+    lan_problem = report(
+        lan_order,
+        lines_of(lan_order)[0],
+        description="Xoài dập, gọi chị Lan 0912345678 ở hẻm 7 Trần Phú",
+        photo=png_upload(),
+    )
+    hung_problem = report(
+        hung_order,
+        lines_of(hung_order)[0],
+        description="Thiếu nửa ký, anh Hùng ở Cái Khế",
+        photo=png_upload(),
+    )
+    return lan, lan_problem, hung, hung_problem
+
+
+def test_the_export_holds_the_buyers_problem_reports_with_their_photo(api_as, reports):
+    lan, problem, _hung, hung_problem = reports
+    client = api_as(lan)
+    export = client.get("/api/v1/me/export/").json()
+    [row] = export["personal_data"]["orders.problem"]
+    assert row["id"] == problem.pk
+    assert row["description"] == "Xoài dập, gọi chị Lan 0912345678 ở hẻm 7 Trần Phú"
+    assert row["kind"] == "damaged" and row["status"] == "open"
+    # The photo: its name and where to download it; the download is the photo itself.
+    assert row["photo"]["name"] == problem.photo.name.rsplit("/", 1)[-1]
+    download = client.get(row["photo"]["url"])
+    assert download.status_code == 200
+    with problem.photo.open("rb") as stored:
+        assert b"".join(download.streaming_content) == stored.read()
+    # Nothing of the other buyer's report, nor of his account.
+    text = json.dumps(export, ensure_ascii=False)
+    assert "Thiếu nửa ký" not in text and "Hùng" not in text
+    assert hung_problem.photo.name.rsplit("/", 1)[-1] not in text
+    assert str(hung_problem.pk) not in [str(r["id"]) for r in export["personal_data"]["orders.problem"]]
+
+
+def test_the_export_page_holds_the_problem_reports_too(client, reports):
+    lan, problem, *_others = reports
+    client.force_login(lan)
+    data = json.loads(client.get("/account/export/").content.decode("utf-8"))
+    assert [row["description"] for row in data["personal_data"]["orders.problem"]] == [problem.description]
+
+
+def test_deleting_the_account_wipes_the_report_and_deletes_its_photo(
+    api_as, reports, django_capture_on_commit_callbacks
+):
+    from orders.models import Problem
+
+    lan, problem, _hung, hung_problem = reports
+    photo, storage = problem.photo.name, problem.photo.storage
+    assert storage.exists(photo)
+    photo_url = f"/api/v1/problems/{problem.pk}/photo/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(lan).post("/api/v1/me/delete/", {"password": TEST_PASSWORD})
+    assert response.status_code == 204
+    problem.refresh_from_db()
+    assert problem.description == "" and not problem.photo
+    assert not storage.exists(photo)  # gone from the disk, not only from the row
+    # The report itself stays (the household's refund and ledger rest on it), naming nobody.
+    assert problem.kind == "damaged" and problem.quantity
+    # Staff asking for the photo now: nothing to stream, and no error.
+    staff = User.objects.create_superuser(phone="0912345600", password=TEST_PASSWORD)
+    assert api_as(staff).get(photo_url).status_code == 404
+    # The other buyer's report and photo are untouched.
+    hung_problem.refresh_from_db()
+    assert hung_problem.description == "Thiếu nửa ký, anh Hùng ở Cái Khế"
+    assert hung_problem.photo.storage.exists(hung_problem.photo.name)
+    assert Problem.objects.filter(description__contains="Lan").count() == 0
+
+
+def test_a_rolled_back_deletion_keeps_the_photo(reports, django_capture_on_commit_callbacks):
+    """Files go after the commit: a deletion that fails half-way leaves the report whole."""
+    from django.db import transaction
+
+    from marketplace.accounts.services import user_anonymise
+
+    lan, problem, *_others = reports
+    photo, storage = problem.photo.name, problem.photo.storage
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        user_anonymise(user=lan)
+        raise RuntimeError("the deletion failed after the registry ran")
+    problem.refresh_from_db()
+    assert problem.description.startswith("Xoài dập") and storage.exists(photo)
+
+
+def test_deleting_a_household_deletes_its_certificate_files(
+    api_as,
+    make_user,
+    reference_data,  # noqa: F811 (the fixture)
+    _private_media,
+    django_capture_on_commit_callbacks,
+):
+    from farms import services as farm_services
+    from tests.farms.factories import jpeg_upload
+
+    farmer = make_user(Role.FARMER, full_name="Nguyễn Văn Tư")
+    farm = farm_services.farm_register(
+        owner=farmer,
+        name="Vườn chú Tư",
+        representative_name="Nguyễn Văn Tư",
+        phone=farmer.phone,
+        ward="31120",
+        address="Ấp Nhơn Lộc 17",
+        area_m2=5000,
+        main_crops="xoài",
+        cccd="092085731101",
+    )
+    certificate = farm_services.certification_create(
+        farm=farm,
+        kind="vietgap",
+        number="VG-1",
+        issuer="Trung tâm",
+        issued_on=date(2025, 1, 1),
+        expires_on=date(2027, 1, 1),
+        document=jpeg_upload("cert.jpg", size=(64, 48)),
+    )
+    name, storage = certificate.document.name, certificate.document.storage
+    export = api_as(farmer).get("/api/v1/me/export/").json()["personal_data"]
+    assert [row["document"]["url"] for row in export["farms.certification"]] == [
+        f"/api/v1/certifications/{certificate.pk}/document/"
+    ]
+    assert export["farms.farm"][0]["representative_name"] == "Nguyễn Văn Tư"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_as(farmer).post("/api/v1/me/delete/", {"password": TEST_PASSWORD}).status_code == 204
+    certificate.refresh_from_db()
+    farm.refresh_from_db()
+    assert not certificate.document and not storage.exists(name)
+    assert (farm.representative_name, farm.phone, farm.address, farm.cccd_last4) == ("", "", "", "")
+
+
+def test_deletion_forgets_the_login_records_kept_by_phone(client, api_as, lan):
+    """The login lock keeps each login's phone, address and browser: the export shows them, the
+    deletion removes them (found by the phone the account had, which it no longer has)."""
+    from axes.models import AccessLog
+
+    login = {"username": "0912 345 678", "password": TEST_PASSWORD}
+    assert client.post("/account/login/", login, REMOTE_ADDR="203.0.113.9").status_code == 302
+    assert AccessLog.objects.filter(username="+84912345678").exists()
+    export = api_as(lan).get("/api/v1/me/export/").json()["personal_data"]
+    assert [row["ip_address"] for row in export["axes.accesslog"]] == ["203.0.113.9"]
+    api_as(lan).post("/api/v1/me/delete/", {"password": TEST_PASSWORD})
+    assert not AccessLog.objects.filter(username="+84912345678").exists()

@@ -219,3 +219,36 @@ def test_the_sweep_finds_a_planted_leak():
     ] == ["a CCCD ('092085731101')"]
     # Numbers that only look alike are not a match.
     assert not leaks(world, "official_alice", "/planted/", "092085731100 0386 114 270")
+
+
+def test_the_sweep_looks_for_every_contact_the_registry_holds(world):
+    """The sweep's list checked against the personal data registry: every name, phone, address
+    and ID number the registry finds of a buyer or a household of the world is a value the
+    sweep looks for (a household's name aside: it sells under it, the catalogue shows it). A new
+    registered field whose values the sweep does not know fails here until `world.sensitive`
+    has them. (Couriers', officials' and staff's own names are not swept: who may see them is
+    not written down yet.)"""
+    from farms.models import Farm
+    from marketplace.accounts.personal_data import Kind, personal_data_records
+
+    def key_of(item: Sensitive) -> str:
+        return needle(item)[-9:] if item.kind == "phone" else needle(item)  # 0386… and +84386… alike
+
+    looked_for = {key_of(item) for item in world.sensitive}
+    public = {name.casefold() for name in Farm.objects.values_list("name", flat=True)}
+    kinds = {Kind.NAME: "name", Kind.PHONE: "phone", Kind.ADDRESS: "address", Kind.ID_NUMBER: "cccd"}
+    unknown = []
+    for key, user in world.users.items():
+        if not key.startswith(("buyer_", "farmer_")):
+            continue
+        for record in personal_data_records():
+            for spec in record.fields:
+                if spec.kind not in kinds or spec.name in ("cccd_hash", "cccd_last4"):
+                    continue  # a keyed hash and four digits: the sweep looks for the number itself
+                for value in record.rows_of(user).values_list(spec.name, flat=True):
+                    if not value or value.startswith("deleted:"):
+                        continue
+                    wanted = key_of(Sensitive(value, kinds[spec.kind], "", frozenset()))
+                    if wanted not in looked_for and wanted not in public:
+                        unknown.append(f"{key}: {record.label}.{spec.name} = {value!r}")
+    assert not unknown, "registered values the sweep never looks for:\n" + "\n".join(sorted(set(unknown)))
