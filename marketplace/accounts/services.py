@@ -283,6 +283,9 @@ def user_anonymise(*, user: User) -> None:
 
     The row stays (orders point at it) but holds nothing that identifies the person.
     """
+    # Rows kept by phone or email, not by a link to the account (login records, queued tasks),
+    # are found with what the account had.
+    former_phone, former_email = user.phone, user.email
     with transaction.atomic():
         user.phone = f"deleted:{user.pk}"
         user.full_name = _("Deleted user")
@@ -301,7 +304,7 @@ def user_anonymise(*, user: User) -> None:
         PasswordResetCode.objects.filter(user=user).delete()
         PhoneVerification.objects.filter(user=user).delete()
         # Other sessions die by themselves: the password hash they were signed with changed.
-        user_anonymised.send(sender=User, user=user)
+        user_anonymised.send(sender=User, user=user, former_phone=former_phone, former_email=former_email)
 
 
 class Change:

@@ -24,10 +24,9 @@ from farms.selectors import (
 )
 from farms.tasks import expire_certifications
 from marketplace.accounts.models import Role
-from marketplace.accounts.services import user_delete
+from marketplace.accounts.services import user_anonymise
 from marketplace.errors import Conflict
 from marketplace.notifications.models import Notification
-from tests.conftest import TEST_PASSWORD
 
 from .factories import make_certification, make_farm, make_product, next_cccd, ward
 
@@ -308,7 +307,7 @@ def test_lots_get_unique_readable_codes_and_only_own_products(make_user):
 def test_deleting_the_farmer_account_stops_sales_and_wipes_the_household(make_user):
     farm = make_farm(make_user)
     make_product(farm, status="active")
-    user_delete(user=farm.owner, password=TEST_PASSWORD)
+    user_anonymise(user=farm.owner)
     farm.refresh_from_db()
     assert farm.status == FarmStatus.SUSPENDED
     assert (farm.representative_name, farm.phone, farm.address, farm.cccd_hash, farm.cccd_last4) == ("",) * 5

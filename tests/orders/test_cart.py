@@ -12,7 +12,7 @@ from django.utils import translation
 from farms import services as farm_services
 from marketplace.accounts.models import Role
 from marketplace.accounts.selectors import user_data_export
-from marketplace.accounts.services import user_delete
+from marketplace.accounts.services import user_anonymise
 from marketplace.errors import Conflict
 from orders.models import Cart, CartLine
 from orders.selectors import LineProblem, cart_detail, cart_lines_in
@@ -372,7 +372,7 @@ def test_the_cart_is_in_the_data_export_and_goes_with_the_account(buyer, cart, f
     assert [(line["product"], line["quantity"]) for line in export["cart"]["lines"]] == [
         (product.pk, "2.000")
     ]
-    user_delete(user=buyer, password=TEST_PASSWORD)
+    user_anonymise(user=buyer)
     assert not Cart.objects.filter(pk=cart.pk).exists()
 
 
