@@ -216,6 +216,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Photos and certificates: JPEG, PNG or WebP (and PDF for certificates), judged by content.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+UPLOAD_MAX_DECODED_BYTES = env.int("UPLOAD_MAX_DECODED_BYTES", default=96 * 1024 * 1024)  # farms/decode.py
 PRODUCT_IMAGES_MAX = 8
 # Longest side in pixels of each stored photo size (the cleaned original is capped too).
 IMAGE_SIZES = {"thumb": 320, "display": 1080}

@@ -12,7 +12,7 @@ from marketplace.errors import Conflict
 from marketplace.money import format_vnd
 from marketplace.outbox.services import enqueue
 
-from ..images import clean_image, make_sizes
+from ..images import Refused, clean_image, make_sizes, refusal_error
 from ..models import Category, FarmStatus, HarvestLot, ImageStatus, Product, ProductImage, ProductStatus
 from ..search import SEARCHED_FIELDS, product_search_refresh
 from ..units import MAX_PRICE, MAX_UNIT_WEIGHT_KG, Unit, is_fractional, needs_unit_weight, parse_quantity
@@ -204,20 +204,47 @@ def product_image_add(*, product: Product, upload) -> ProductImage:
     return image
 
 
+def _product_image_failed(image: ProductImage, refused: Refused) -> ProductImage:
+    """Show a photo as failed and tell the household why, once."""
+    import logging
+
+    from django.urls import reverse
+
+    from marketplace.accounts.language import speaking_to
+    from marketplace.notifications.models import Channel
+    from marketplace.notifications.services import notify
+
+    logging.getLogger(__name__).warning("Photo %s failed: %s %s", image.pk, refused.code, refused.params)
+    image.status = ImageStatus.FAILED
+    failed = ProductImage.objects.filter(pk=image.pk, status=ImageStatus.PROCESSING).update(
+        status=ImageStatus.FAILED
+    )
+    if failed:
+        product = image.product
+        owner = product.farm.owner
+        with speaking_to(owner):
+            notify(
+                user=owner,
+                subject=_("A photo could not be processed"),
+                body=_("A photo of %(product)s could not be processed: %(reason)s Delete it and add another.")
+                % {"product": product.name, "reason": refusal_error(refused).messages[0]},
+                url=reverse("farms:product_photos", args=[product.pk]),
+                channels=[Channel.IN_APP],
+            )
+    return image
+
+
 def product_image_process(*, image: ProductImage) -> ProductImage:
     """Make the thumbnail and display sizes of a photo; running it twice does no harm."""
     if image.status == ImageStatus.READY:
         return image
     try:
         with image.original.open("rb") as handle:
-            sizes = make_sizes(handle.read())
-    except FileNotFoundError:
-        raise  # storage trouble: the task retries
-    except (OSError, ValueError):
-        # The stored original cannot be decoded: retrying will not help; show it as failed.
-        ProductImage.objects.filter(pk=image.pk).update(status=ImageStatus.FAILED)
-        image.status = ImageStatus.FAILED
-        return image
+            sizes = make_sizes(handle.read(settings.UPLOAD_MAX_BYTES + 1))  # a larger one is refused
+    except Refused as refused:
+        # Refused, unreadable, or stopped by the decoding process's memory or time limit:
+        # retrying will not help. (OSError, storage trouble or no process started: the task retries.)
+        return _product_image_failed(image, refused)
     names = {}
     for name, clean in sizes.items():
         field = getattr(image, name)
