@@ -187,6 +187,10 @@ def test_the_decoding_process_memory_limit_stops_what_the_header_check_lets_thro
     with pytest.raises(decode.Refused) as stopped:
         decode.sizes_in_subprocess(data, memory_limit=decode.CHILD_BASE_MEMORY, **generous)
     assert stopped.value.code == "too_costly"
+    # At that limit a normal photo is made: the picture, not the start of the process, hit it.
+    normal = picture("RGB", (2560, 1920), "green", "JPEG", progressive=True)
+    made = decode.sizes_in_subprocess(normal, memory_limit=decode.CHILD_BASE_MEMORY, **generous)
+    assert made["thumb"][1:] == (320, 240)
     # The same picture with memory enough is made: the limit, nothing else, stopped it.
     made = decode.sizes_in_subprocess(data, memory_limit=1024 * MIB, **generous)
     assert made["thumb"][1:] == (320, 320)
