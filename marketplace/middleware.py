@@ -46,3 +46,39 @@ class NullCharacterMiddleware:
                 return JsonResponse({name.replace("\x00", ""): [message] for name in names}, status=400)
             raise BadRequest(message)
         return self.get_response(request)
+
+
+PRIVATE = "private, no-store"
+
+
+def _signed_in(request) -> bool:
+    # DRF sets the Django request's `user` when a token authenticates, so API tokens count too.
+    user = getattr(request, "user", None)
+    if user is None:  # refused before AuthenticationMiddleware ran: the session says who it is
+        return "_auth_user_id" in getattr(request, "session", {})
+    return user.is_authenticated
+
+
+class PrivateAnswersMiddleware:
+    """Mark every answer to a signed-in user, or to a request with credentials, `private, no-store`.
+
+    Such an answer may hold personal data (the account, orders, an export) or differ by who asks
+    (a farmer sees their own drafts); neither a shared cache nor the browser's disk may keep it.
+    It goes for pages and API alike, errors included, whether the user came by session or by
+    `Authorization: Token`: the header depends on who asks, never on the address. Anonymous
+    answers keep their caching (the catalogue's ETag and 304s on slow 3G). A view that marks its
+    answer `public` (the same for everyone: a lot's QR code) keeps that.
+
+    Sits inside ConditionalGetMiddleware, so that middleware sees `no-store` and adds no ETag.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if _signed_in(request) or "Authorization" in request.headers:
+            directives = {part.strip().lower() for part in response.get("Cache-Control", "").split(",")}
+            if "public" not in directives:
+                response["Cache-Control"] = PRIVATE
+        return response

@@ -72,6 +72,9 @@ MIDDLEWARE = [
     # ETag from the body and 304 for a matching If-None-Match: the catalogue API on slow 3G.
     "django.middleware.http.ConditionalGetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Inside ConditionalGet (no ETag on what must not be stored), after static files: answers to a
+    # signed-in user, or to a request with credentials, are `private, no-store`.
+    "marketplace.middleware.PrivateAnswersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "marketplace.middleware.VietnameseFirstLocaleMiddleware",
     # After the language is chosen (its message is translated), before anything reads the query.
@@ -376,7 +379,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # DRF's, with limits: too deep (RecursionError) a 400, too large a 413, never a 500.
+        "marketplace.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -10,11 +10,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from farms.models import Farm, ImageStatus, ProductImage
-from farms.selectors import products_public
+from farms.models import Farm, ImageStatus, Product, ProductImage
+from farms.selectors import products_public, products_visible_to
 from logistics.models import ShipmentEvent
 from marketplace.accounts.models import Role
 
@@ -171,6 +171,15 @@ def cart_lines_in(*, cart: Cart | None) -> QuerySet[CartLine]:
     """Return the lines of a cart the caller already holds (pages: the session's cart)."""
     if cart is None:
         return CartLine.objects.none()
+def products_for_cart(*, user) -> QuerySet[Product]:
+    """Return the listings `user` may name to the cart: those they may open, and those their cart
+    already holds (its lines show them, on sale or not). Any other id is not found (404)."""
+    visible = Q(pk__in=products_visible_to(user=user).values("pk"))
+    if user is not None and user.is_authenticated:
+        visible |= Q(pk__in=CartLine.objects.filter(cart__user=user).values("product_id"))
+    return Product.objects.filter(visible).select_related("farm")
+
+
     return CartLine.objects.filter(cart=cart).select_related("product", "cart")
 
 

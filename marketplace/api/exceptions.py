@@ -1,5 +1,6 @@
 """API errors in one shape: DRF's field messages for 400, `{detail, code, …}` for the rest."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -8,6 +9,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from marketplace import errors
 from marketplace.throttling import too_many_attempts_message
+
+from .parsers import RequestTooLarge
 
 
 class Conflict(exceptions.APIException):
@@ -31,6 +34,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE as DRF reads it: the API's 413.
+        exc = RequestTooLarge()
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = exceptions.ParseError(str(exc))
     elif isinstance(exc, errors.Conflict):
         exc = Conflict(str(exc.message), exc.code, **exc.extra)
     elif isinstance(exc, exceptions.Throttled):

@@ -2,8 +2,9 @@
 
 drf-spectacular documents what a view's annotations name. The answers every endpoint can give
 by convention — 400 with field messages, 401 with `WWW-Authenticate: Token`, 403 for a role
-that may not use it, 404 for an object that is not yours, 415 for a body in a format the
-operation does not read, 429 with `Retry-After` — follow here
+that may not use it, 404 for an object that is not yours (named in the path or in the body),
+413 for a JSON body too large, 415 for a body in a format the operation does not read, 429 with
+`Retry-After` — follow here
 from what the view declares (parameters, body, authentication, permissions, rate limits), so
 the schema says what the API answers and a client (or the fuzzer) can rely on it. A view's own
 annotation of a code keeps its description and body; one without a body gets the shared one.
@@ -12,6 +13,8 @@ annotation of a code keeps its description and body; one without a body gets the
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+
+from .fields import body_id_fields
 
 # Permissions that turn nobody signed in away with 401 and never answer 403 themselves.
 _SIGN_IN_ONLY = (AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly)
@@ -38,7 +41,8 @@ _DESCRIPTIONS = {
     "400": "Invalid input: field messages.",
     "401": "No credentials, or a bad token.",
     "403": "Your role may not use this endpoint.",
-    "404": "Not yours, or no such object (or page).",
+    "404": "Not yours, or no such object (or page); the same for an id in the body.",
+    "413": "The JSON body is larger than the API reads (`DATA_UPLOAD_MAX_MEMORY_SIZE`).",
     "415": "A body in a format this operation does not read (see its request body's content types).",
     "429": "Too many attempts: wait `Retry-After` seconds.",
 }
@@ -85,9 +89,16 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("401")
         if any(not issubclass(p, _SIGN_IN_ONLY) for p in self._permission_classes()):
             codes.append("403")
-        if any(p["in"] == "path" for p in parameters) or any(p["name"] == "page" for p in parameters):
+        if (
+            any(p["in"] == "path" for p in parameters)
+            or any(p["name"] == "page" for p in parameters)
+            or ("requestBody" in operation and body_id_fields(self.get_request_serializer()))
+        ):
+            # An id in the body resolves like one in the path (marketplace/api/fields.py).
             codes.append("404")
         if "requestBody" in operation:
+            if "application/json" in operation["requestBody"].get("content", {}):
+                codes.append("413")
             codes.append("415")
         if self.view.throttle_classes and self.method in _WRITES:
             codes.append("429")

@@ -20,6 +20,7 @@ from farms.models import Farm
 from marketplace.accounts.models import Role
 from marketplace.accounts.permissions import role_permission
 from marketplace.api import validated
+from marketplace.api.fields import VisibleIdField
 
 from ..models import LedgerKind
 from ..selectors import STATEMENT_YEARS, ledger_farm_for, ledger_statement
@@ -65,10 +66,15 @@ class LedgerStatementSerializer(serializers.Serializer):
     results = LedgerEntrySerializer(source="entries", many=True, read_only=True)
 
 
+def _payable_farms(user):
+    """Staff pay any household (the view admits staff only); an unknown id is a 404, like `?farm=`."""
+    return Farm.objects.all() if getattr(user, "role", None) == Role.STAFF else Farm.objects.none()
+
+
 class PayoutInputSerializer(serializers.Serializer):
     """Types only; `payout_record` judges the amount (more than 0, at most the balance) and reference."""
 
-    farm = serializers.PrimaryKeyRelatedField(queryset=Farm.objects.all())
+    farm = VisibleIdField(visible=lambda *, user: _payable_farms(user))
     amount = serializers.IntegerField()
     reference = serializers.CharField(allow_blank=True, trim_whitespace=True)
     note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -7,10 +7,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from farms.api.serializers import QuantityField
-from farms.models import Product
+from marketplace.api.fields import VisibleIdField
 
 from ..models import FarmOrderStatus, OrderStatus, PaymentRecordStatus, PaymentStatus
-from ..selectors import CartLineDetail, LineProblem
+from ..selectors import CartLineDetail, LineProblem, products_for_cart
 
 
 class CartErrorSerializer(serializers.Serializer):
@@ -88,16 +88,19 @@ class CartSerializer(serializers.Serializer):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class ProductIdField(serializers.PrimaryKeyRelatedField):
-    """A listing id; whether it can be ordered is the cart service's question (409)."""
+class ProductIdField(VisibleIdField):
+    """A listing id, resolved like `GET products/{id}/`: one the user may not see is a 404.
+
+    Whether a listing the user may see (their own draft, one their cart holds from before its
+    household was suspended) can be ordered is the cart service's question (409).
+    """
 
     default_error_messages = {
-        "does_not_exist": _("Choose a product on sale."),
         "incorrect_type": _("Choose a product on sale."),
     }
 
-    def get_queryset(self):
-        return Product.objects.select_related("farm")
+    def __init__(self, **kwargs):
+        super().__init__(visible=products_for_cart, **kwargs)
 
 
 class CartItemInputSerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from farms.models import Product
+from farms.selectors import products_visible_to
 from farms.units import weight_kg
 from logistics.fees import FeeQuote, fee_quote
 from marketplace.accounts.phone import normalize_phone
@@ -224,7 +224,10 @@ def _changed_since(version: str, detail: CartDetail) -> list[dict]:
             continue
         changed.append(entry)
     gone = set(seen or ()) - {line.product.pk for line in detail.lines}
-    for product in Product.objects.filter(pk__in=gone).order_by("pk").values("pk", "name"):
+    # The version comes from the client: name only listings the buyer may see, so ids made up in
+    # it never read another household's draft (issue #21); a hidden id is left out like a missing one.
+    visible = products_visible_to(user=detail.cart.user).prefetch_related(None)
+    for product in visible.filter(pk__in=gone).order_by("pk").values("pk", "name"):
         changed.append({"id": None, "product": product["pk"], "name": product["name"], "problem": "removed"})
     return changed
 

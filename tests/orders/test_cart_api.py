@@ -148,10 +148,52 @@ def test_bad_quantities_are_400(shopper, farm, quantity):
     assert "quantity" in response.json()
 
 
-def test_an_unknown_product_is_a_400(shopper):
-    response = shopper.post(ITEMS, {"product": 999999, "quantity": 1}, format="json")
+@pytest.mark.parametrize("product", [999999, "999999", 10**18 - 1, 10**30, "0"])
+def test_an_unknown_product_is_a_404_like_its_url(shopper, product):
+    response = shopper.post(ITEMS, {"product": product, "quantity": 1}, format="json")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+@pytest.mark.parametrize("product", ["abc", "1.5", True, [1], {"id": 1}, None, "", "١٢"])
+def test_a_product_that_is_no_id_is_a_400_on_the_field(shopper, product):
+    response = shopper.post(ITEMS, {"product": product, "quantity": 1}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"product": ["Choose a product on sale."]}
+    assert list(response.json()) == ["product"]
+
+
+@pytest.mark.parametrize("status", ["draft", "paused", "archived", "sold_out"])
+def test_another_households_hidden_listing_is_a_404_that_names_nothing(shopper, farm, status):
+    """Issue #21: a draft answered 409 with its name here while `GET products/{id}/` said 404."""
+    stock = "0" if status == "sold_out" else "5"
+    hidden = make_product(farm, status=status, name="Sầu riêng bí mật", stock=stock)
+    assert shopper.get(f"/api/v1/products/{hidden.pk}/").status_code == 404
+    for quantity in (1, "many", -1):
+        response = shopper.post(ITEMS, {"product": hidden.pk, "quantity": quantity}, format="json")
+        assert response.status_code == 404, quantity
+        assert response.json() == {"detail": "Not found.", "code": "not_found"}
+        assert "bí mật" not in response.content.decode()
+    assert not CartLine.objects.exists()
+
+
+def test_a_suspended_households_listing_not_in_the_cart_is_a_404(shopper, farm, make_user):
+    """Once in the cart, the buyer has seen it (409 below); never added, it is hidden like its page."""
+    product = mangosteen(farm, name="Chôm chôm bị đình chỉ")
+    farm_services.farm_suspend(farm=farm, by=make_user(Role.OFFICIAL), reason="Kiểm tra lại")
+    response = add(shopper, product, 1)
+    assert response.status_code == 404
+    assert "đình chỉ" not in response.content.decode()
+
+
+def test_a_farmers_own_draft_is_a_409_naming_it(api_as, farm):
+    """What the user may see but not order is the service's answer, and it is theirs to read."""
+    draft = make_product(farm, status="draft", name="Măng cụt của tôi")
+    client = api_as(farm.owner)
+    body = {"product": draft.pk, "quantity": 1}
+    response = client.post(ITEMS, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    assert response.json()["code"] == "product_unavailable"
+    assert "Măng cụt của tôi" in response.json()["detail"]
 
 
 def test_more_than_the_stock_is_a_409_naming_what_is_left(shopper, farm):

@@ -297,7 +297,8 @@ def test_the_payout_api_answers_field_errors(buyer, farm, staff, api_as):
     zero = client.post(PAYOUTS, {"farm": farm.pk, "amount": 0, "reference": "A"}, format="json")
     assert zero.status_code == 400 and list(zero.json()) == ["amount"]
     nobody = client.post(PAYOUTS, {"farm": 999999, "amount": 10, "reference": "A"}, format="json")
-    assert nobody.status_code == 400 and list(nobody.json()) == ["farm"]
+    # An id in the body names an object like one in the URL or `?farm=`: none is a 404.
+    assert nobody.status_code == 404 and nobody.json()["code"] == "not_found"
     assert not LedgerEntry.objects.filter(kind="payout").exists()
 
 

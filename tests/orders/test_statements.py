@@ -273,7 +273,8 @@ def test_the_schema_documents_the_ledger_and_payouts(api):
     assert {p["name"] for p in ledger["parameters"]} >= {"month", "farm"}
     assert set(ledger["responses"]) == {"200", "400", "401", "403", "404"}
     payouts = schema["paths"]["/api/v1/payouts/"]["post"]
-    assert set(payouts["responses"]) == {"201", "400", "401", "403", "409", "415"}
+    # 404: an unknown household in the body, like `?farm=`; 413: a JSON body too large.
+    assert set(payouts["responses"]) == {"201", "400", "401", "403", "404", "409", "413", "415"}
     statement = schema["components"]["schemas"]["LedgerStatement"]["properties"]
     assert set(statement) == {"farm", "month", "opening_balance", "closing_balance", "totals", "results"}
 

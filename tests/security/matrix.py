@@ -907,3 +907,199 @@ def decode(response) -> str:
     if content_type == "text/csv":
         return "\n".join(" | ".join(row) for row in csv.reader(io.StringIO(text)))
     return html.unescape(text)
+
+
+# Ids in request bodies (issue #21) -----------------------------------------------------------
+#
+# An id in a body must answer like an id in a URL: `POST cart/items/ {"product": <a draft>}` once
+# answered 409 with the draft's name while `GET products/<id>/` said 404. Each `BodyCase` sends,
+# as every viewer, a body naming an object that viewer may not see, and the same body naming
+# nothing (`MISSING_ID`): the answer is the expected status, names nothing of the hidden object,
+# and is the same for both (no answer tells a hidden object from a missing one). An id that names
+# an object on its own (a listing for the cart, a household to pay) is a 404, like a URL's; an id
+# that must name a part of the URL's object (a line of this order, a photo of this listing, one
+# of your own listings) is a 400 on its field, one message for every id outside it.
+
+MISSING_ID = 987_654_321  # names nothing in the world
+
+
+@dataclass
+class BodyCase:
+    key: str  # route name, as in MATRIX
+    fields: tuple[str, ...]  # the body's fields that carry ids (for the coverage check)
+    expect: dict  # viewer -> status
+    target: object  # (world, viewer) -> (id hidden from the viewer, texts of it that must not show)
+    body: object  # (world, id) -> the request body
+    method: str = "post"
+    kwargs: dict = field(default_factory=dict)
+    label: str = ""
+
+
+def _other_farmer(viewer: str) -> str:
+    """The household whose objects the viewer may not see: bob's for farmer alice, else alice's."""
+    return "farmer_bob" if viewer == "farmer_alice" else "farmer_alice"
+
+
+def _hidden_draft(world: World, viewer: str):
+    from farms.models import Product
+
+    draft = Product.objects.get(pk=world.ids[_other_farmer(viewer)]["draft"])
+    return draft.pk, [draft.name]
+
+
+def _hidden_lot(world: World, viewer: str):
+    from farms.models import HarvestLot
+
+    lot = HarvestLot.objects.get(pk=world.ids[_other_farmer(viewer)]["lot"])
+    return lot.pk, [lot.code]
+
+
+def _hidden_image(world: World, viewer: str):
+    from farms.models import ProductImage
+
+    image = ProductImage.objects.get(pk=world.ids[_other_farmer(viewer)]["image"])
+    return image.pk, [image.original.name.rsplit("/", 1)[-1]]
+
+
+def _bobs_order(world: World, label: str):
+    from orders.models import Order
+
+    return Order.objects.get(pk=world.ids["buyer_bob"][f"order_{label}"])
+
+
+def _bobs_new_part(world: World, viewer: str):
+    order = _bobs_order(world, "new")
+    return order.farm_orders.order_by("pk").first().pk, [order.number]
+
+
+def _bobs_delivered_line(world: World, viewer: str):
+    from orders.models import OrderLine
+
+    order = _bobs_order(world, "delivered_a")
+    return OrderLine.objects.filter(farm_order__order=order).order_by("pk").first().pk, [order.number]
+
+
+def _bobs_accepted_line_of_household_b(world: World, viewer: str):
+    from orders.models import OrderLine
+
+    order = _bobs_order(world, "accepted")
+    farm = world.ids["farmer_bob"]["farm"]
+    lines = OrderLine.objects.filter(farm_order__order=order, farm_order__farm_id=farm)
+    return lines.order_by("pk").first().pk, [order.number]
+
+
+def _no_farm(world: World, viewer: str):
+    return MISSING_ID + 1, []  # staff may see every household: only a missing one is hidden
+
+
+def _checkout_body(world: World, pk) -> dict:
+    return {
+        "delivery": {
+            "name": "Người nhận",
+            "phone": "0912 345 678",
+            "address": "Số 1",
+            "ward": world.extra["ward_a"],
+        },
+        "payment_method": "cod",
+        # A made-up version naming the id: a changed cart is answered 409 with the lines that changed.
+        "cart_version": f"{pk}-1.000-1000-1",
+    }
+
+
+BODY_IDS: list[BodyCase] = [
+    BodyCase(
+        "cart-items", ("product",), api(404), _hidden_draft, lambda w, pk: {"product": pk, "quantity": "1"}
+    ),
+    # buyers: 409 cart_changed (their carts differ from the version); everyone else: 409 cart_empty.
+    BodyCase("checkout", ("cart_version",), api(409), _hidden_draft, _checkout_body),
+    BodyCase(
+        "order-cancel",
+        ("farm_orders",),
+        signed_in_own(400),
+        _bobs_new_part,
+        lambda w, pk: {"farm_orders": [pk]},
+        kwargs={"pk": Ref("buyer_alice", "order_new")},
+    ),
+    BodyCase(
+        "order-problems",
+        ("line",),
+        signed_in_own(400),
+        _bobs_delivered_line,
+        lambda w, pk: {"line": pk, "kind": "damaged", "quantity": "1"},
+        kwargs={"pk": Ref("buyer_alice", "order_delivered_a")},
+    ),
+    BodyCase(
+        "product-list",
+        ("lot",),
+        api(farmer=400),
+        _hidden_lot,
+        lambda w, pk: {"name": "Xoài cát", "category": 203, "unit": "kg", "price": 30000, "lot": pk},
+    ),
+    BodyCase(
+        "product-detail",
+        ("lot",),
+        api_own("farmer", 400),
+        _hidden_lot,
+        lambda w, pk: {"lot": pk},
+        method="patch",
+        kwargs={"pk": Ref("farmer_alice", "product")},
+    ),
+    BodyCase(
+        "product-images-order",
+        ("ids",),
+        api_own("farmer", 400),
+        _hidden_image,
+        lambda w, pk: {"ids": [pk]},
+        kwargs={"pk": Ref("farmer_alice", "product")},
+    ),
+    BodyCase(
+        "lot-list",
+        ("product",),
+        api(farmer=400),
+        _hidden_draft,
+        lambda w, pk: {"product": pk, "harvest_date": "2026-01-02", "quantity": "1"},
+    ),
+    BodyCase(
+        "lot-detail",
+        ("product",),
+        api_own("farmer", 400),
+        _hidden_draft,
+        lambda w, pk: {"product": pk},
+        method="patch",
+        kwargs={"pk": Ref("farmer_alice", "lot")},
+    ),
+    BodyCase(
+        "farm-order-ready",
+        ("actual_quantities",),
+        api_own("farmer", 400),
+        _bobs_accepted_line_of_household_b,
+        lambda w, pk: {"actual_quantities": {str(pk): "1"}},
+        kwargs={"pk": Ref("farmer_alice", "farm_order_accepted")},
+    ),
+    BodyCase(
+        "payouts",
+        ("farm",),
+        api(staff=404),
+        _no_farm,
+        lambda w, pk: {"farm": pk, "amount": 1, "reference": "x"},
+    ),
+]
+
+# Body fields that carry ids of public reference data, which anyone may see: nothing to hide.
+BODY_IDS_PUBLIC = {
+    ("product-list", "category"): "categories are a public list",
+    ("product-detail", "category"): "categories are a public list",
+    ("farm-list", "ward"): "wards are a public list (codes)",
+    ("farm-detail", "ward"): "wards are a public list (codes)",
+    ("user-list", "wards"): "wards are a public list (codes)",
+}
+# A body field by one of these names (or ending in `_id`, `_ids`) names an object by its id.
+ID_FIELD_NAMES = {
+    "product", "lot", "farm", "farm_orders", "line", "lines", "ids", "category", "ward", "wards",
+    "order", "orders", "shipment", "run", "certification", "problem", "user",
+    "actual_quantities", "cart_version",
+}  # fmt: skip
+
+
+def is_id_field(name: str) -> bool:
+    return name in ID_FIELD_NAMES or name.endswith(("_id", "_ids"))

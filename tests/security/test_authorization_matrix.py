@@ -306,3 +306,94 @@ def test_admin_is_staff_only(world):
     print(f"admin: {len(routes)} routes, each as anonymous, staff and another role")
     assert len(routes) > 50  # the rule covers the whole admin, not an empty list
     assert not failures, "\n".join(failures)
+
+
+# --- Ids in request bodies (issue #21) ----------------------------------------------------------
+
+
+def _fill(world, case) -> str:
+    from .matrix import resolve_kwargs
+
+    return reverse(case.key, kwargs=resolve_kwargs(world, case.kwargs) or None)
+
+
+def _without_ids(response, *ids):
+    """The JSON answer with the ids sent (a value, or a key of field messages) made alike."""
+    names = {str(pk) for pk in ids}
+
+    def walk(value):
+        if isinstance(value, dict):
+            return {("<id>" if key in names else key): walk(inner) for key, inner in value.items()}
+        if isinstance(value, list):
+            return [walk(inner) for inner in value]
+        return "<id>" if str(value) in names and not isinstance(value, bool) else value
+
+    return walk(json.loads(response.content))
+
+
+@pytest.mark.django_db
+def test_ids_in_bodies_resolve_like_ids_in_urls(world):
+    """Every body naming, by id, an object the viewer may not see: each viewer gets its expected
+    answer, which names nothing of the object and is the answer to a body naming nothing at all."""
+    from .matrix import BODY_IDS, MISSING_ID
+
+    clients = Clients(world)
+    failures = []
+    for case in BODY_IDS:
+        url = _fill(world, case)
+        where = f"{case.method.upper()} {case.key} {url}"
+        before = snapshot()
+        for viewer in VIEWERS:
+            pk, texts = case.target(world, viewer)
+            assert pk != MISSING_ID and all(texts), where
+            response = clients.request(viewer, case.method, url, case.body(world, pk))
+            nothing = clients.request(viewer, case.method, url, case.body(world, MISSING_ID))
+            got, expected = outcome(response), case.expect[viewer]
+            if got != expected:
+                answer = body_text(response)[:300]
+                failures.append(f"{where} as {viewer}: got {got}, expected {expected}: {answer}")
+                continue
+            failures += [f"{where} as {viewer}: {p}" for p in api_shape_problems(response)]
+            text = decode(response)
+            failures += [f"{where} as {viewer}: the answer shows {t!r}" for t in texts if t in text]
+            if _without_ids(response, pk, MISSING_ID) != _without_ids(nothing, pk, MISSING_ID):
+                failures.append(
+                    f"{where} as {viewer}: a hidden object is answered unlike a missing one:\n"
+                    f"  hidden:  {text[:300]}\n  missing: {decode(nothing)[:300]}"
+                )
+        after = snapshot()
+        if changed := [label for label in after if after[label] != before[label]]:
+            failures.append(f"{where}: changed {changed}")
+    assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_every_id_in_a_body_is_in_the_matrix(client):
+    """A body field that carries ids (by its name) has a BodyCase, or is public reference data."""
+    from django.urls import resolve
+
+    from .matrix import BODY_IDS, BODY_IDS_PUBLIC, is_id_field
+
+    schema = client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+
+    def properties(schema_part) -> set[str]:
+        while "$ref" in schema_part:
+            schema_part = components[schema_part["$ref"].rsplit("/", 1)[-1]]
+        return set(schema_part.get("properties", {}))
+
+    covered = {(case.key, name) for case in BODY_IDS for name in case.fields} | set(BODY_IDS_PUBLIC)
+    found, missing = set(), []
+    for address, operations in schema["paths"].items():
+        filled = address.replace("{id}", "1").replace("{image_id}", "1").replace("{code}", "x")
+        key = resolve(filled).view_name
+        for method, operation in operations.items():
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                for name in properties(content["schema"]):
+                    if is_id_field(name):
+                        found.add((key, name))
+                        if (key, name) not in covered:
+                            missing.append(f"{method.upper()} {address}: {name}")
+    missing = sorted(set(missing))
+    assert not missing, f"ids in bodies without a BodyCase in tests/security/matrix.py: {missing}"
+    assert not (stale := covered - found), f"BodyCases for fields no body has: {sorted(stale)}"
