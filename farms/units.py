@@ -48,27 +48,31 @@ def weight_kg(quantity, unit: str, unit_weight_kg: Decimal | None) -> Decimal:
     return Decimal(quantity) * (kg_per_unit(unit, unit_weight_kg) or Decimal(0))
 
 
-#: Largest values the columns hold: quantities are Decimal(12, 3), unit weights Decimal(8, 3).
-MAX_QUANTITY = Decimal("999999999.999")
-MAX_UNIT_WEIGHT_KG = Decimal("99999.999")
-#: A price per unit above a billion đồng is a typo, and would not fit a card payment either.
-MAX_PRICE = 999_999_999
+#: Largest quantity the columns hold: quantities are Decimal(12, 3). The market's own bounds
+#: (stock, a line, a unit's weight, a price) are lower: `marketplace.limits`.
+QUANTITY_COLUMN_MAX = Decimal("999999999.999")
 _PLACES = Decimal("0.001")
 
 
-def parse_quantity(value, *, maximum: Decimal = MAX_QUANTITY) -> Decimal:
-    """Return `value` as a Decimal with at most 3 places, or raise ValidationError."""
+def parse_quantity(value, *, maximum: Decimal = QUANTITY_COLUMN_MAX) -> Decimal:
+    """Return `value` as a Decimal with at most 3 places and at most `maximum` either way, or raise
+    ValidationError. Anything else (NaN, Infinity, "1e999999999", letters) is a field error."""
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
 
+    from marketplace.limits import format_number
+
     try:
         number = Decimal(str(value).strip().replace(",", "."))
+        if not number.is_finite():
+            raise ValidationError(_("Enter a number."))
+        # The exponent first: one past the context's (1e999999999) would raise Overflow in abs().
+        too_large = number.adjusted() > maximum.adjusted() or abs(number) > maximum
     except (ArithmeticError, ValueError):
         raise ValidationError(_("Enter a number.")) from None
-    if not number.is_finite():
-        raise ValidationError(_("Enter a number."))
-    if abs(number) > maximum:
-        raise ValidationError(_("The number is too large (at most %(max)s).") % {"max": f"{maximum:,.0f}"})
-    if number != number.quantize(_PLACES):
+    if too_large:
+        message = _("The number is too large (at most %(max)s).")
+        raise ValidationError(message % {"max": format_number(maximum)})
+    if number.adjusted() < -3 or number != number.quantize(_PLACES):
         raise ValidationError(_("Use at most 3 decimal places."))
     return number

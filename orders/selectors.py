@@ -137,7 +137,11 @@ def cart_version_read(version: str) -> dict[int, VersionedLine] | None:
     for token in (version or "").split("_"):
         try:
             product, quantity, price, available = token.split("-")
-            lines[int(product)] = VersionedLine(Decimal(quantity), int(price), available == "1")
+            quantity = Decimal(quantity)
+            # The client sends it: "sNaN" or "1e30" would raise when compared or shown.
+            if not quantity.is_finite() or quantity.adjusted() > 9 or quantity.adjusted() < -3:
+                return None
+            lines[int(product)] = VersionedLine(quantity, int(price), available == "1")
         except (ValueError, ArithmeticError):
             return None
     return lines

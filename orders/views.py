@@ -114,7 +114,7 @@ def checkout(request):
         "quote": quote,
         "unavailable_methods": unavailable,
         # No way to pay, or lines to fix first: the page explains, and offers no order button.
-        "can_place": len(unavailable) < len(quote.methods) and not quote.problems,
+        "can_place": len(unavailable) < len(quote.methods) and not quote.problems and not quote.refusal,
     }
     if wait:
         context["throttled_message"] = too_many_attempts_message(wait)

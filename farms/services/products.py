@@ -9,13 +9,22 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from marketplace.errors import Conflict
+from marketplace.limits import (
+    MAX_LINE_TOTAL,
+    MAX_PRICE,
+    MAX_QUANTITY,
+    MAX_STOCK,
+    MAX_UNIT_WEIGHT_KG,
+    MAX_WEIGHT_KG,
+    format_number,
+)
 from marketplace.money import format_vnd
 from marketplace.outbox.services import enqueue
 
 from ..images import Refused, clean_image, make_sizes, refusal_error
 from ..models import Category, FarmStatus, HarvestLot, ImageStatus, Product, ProductImage, ProductStatus
 from ..search import SEARCHED_FIELDS, product_search_refresh
-from ..units import MAX_PRICE, MAX_UNIT_WEIGHT_KG, Unit, is_fractional, needs_unit_weight, parse_quantity
+from ..units import Unit, is_fractional, kg_per_unit, needs_unit_weight, parse_quantity
 
 PRODUCT_FIELDS = (
     "name",
@@ -60,7 +69,7 @@ def _validate(product: Product, changed: set[str]) -> None:
                 value = getattr(product, field)
                 if value is not None and Decimal(value) != Decimal(value).to_integral_value():
                     error(field, _("This unit is counted: use a whole number."))
-    if not isinstance(product.price, int) or product.price <= 0:
+    if not isinstance(product.price, int) or isinstance(product.price, bool) or product.price <= 0:
         error("price", _("The price must be a whole number of đồng, more than 0."))
     elif product.price > MAX_PRICE:
         error("price", _("The price is too high (at most %(max)s).") % {"max": format_vnd(MAX_PRICE)})
@@ -68,6 +77,8 @@ def _validate(product: Product, changed: set[str]) -> None:
         error("stock", _("Stock cannot be negative."))
     if product.min_order is None or product.min_order <= 0:
         error("min_order", _("The minimum order must be more than 0."))
+    elif not errors and changed & {"price", "min_order", "unit", "unit_weight_kg"}:
+        _validate_minimum_line(product, error)
     if (
         product.available_from
         and product.available_until
@@ -82,6 +93,28 @@ def _validate(product: Product, changed: set[str]) -> None:
         raise ValidationError(errors)
 
 
+def _validate_minimum_line(product: Product, error) -> None:
+    """A minimum order must itself be a line an order may hold (`marketplace.limits`)."""
+    minimum = Decimal(product.min_order)
+    if minimum * product.price > MAX_LINE_TOTAL:
+        error(
+            "min_order",
+            _("The minimum order would cost %(total)s; one line of an order may cost at most %(max)s.")
+            % {"total": format_vnd(minimum * product.price), "max": format_vnd(MAX_LINE_TOTAL)},
+        )
+    weight = minimum * (kg_per_unit(product.unit, product.unit_weight_kg) or 0)
+    if weight > MAX_WEIGHT_KG:
+        error(
+            "min_order",
+            _("The minimum order would weigh %(weight)s kg; one order may weigh at most %(max)s kg.")
+            % {"weight": format_number(weight), "max": format_number(MAX_WEIGHT_KG)},
+        )
+
+
+#: The bound of each quantity field (`marketplace.limits`).
+QUANTITY_BOUNDS = {"stock": MAX_STOCK, "min_order": MAX_QUANTITY, "unit_weight_kg": MAX_UNIT_WEIGHT_KG}
+
+
 def _parse(fields: dict) -> dict:
     errors: dict[str, list] = {}
     parsed = {}
@@ -89,10 +122,8 @@ def _parse(fields: dict) -> dict:
         if name not in PRODUCT_FIELDS:
             continue
         try:
-            if name in ("stock", "min_order") and value not in (None, ""):
-                value = parse_quantity(value)
-            elif name == "unit_weight_kg" and value not in (None, ""):
-                value = parse_quantity(value, maximum=MAX_UNIT_WEIGHT_KG)
+            if name in QUANTITY_BOUNDS and value not in (None, ""):
+                value = parse_quantity(value, maximum=QUANTITY_BOUNDS[name])
             elif name == "unit_weight_kg":
                 value = None
             elif name == "category" and not isinstance(value, Category):

@@ -16,13 +16,19 @@ from ..selectors import CartLineDetail, LineProblem, products_for_cart
 class CartErrorSerializer(serializers.Serializer):
     """`{detail, code}`; `insufficient_stock` adds `available` and `product`.
 
-    `product_unavailable` adds `product`.
+    `product_unavailable` adds `product`. Over a bound of the market (docs/api.md, Bounds):
+    `line_quantity_limit`, `line_total_limit`, `line_weight_limit` add `product` and `limit`;
+    `order_total_limit`, `order_weight_limit` add `limit`.
     """
 
     detail = serializers.CharField()
     code = serializers.CharField()
     available = serializers.CharField(required=False, help_text=_("Stock left, 3 decimals."))
     product = serializers.IntegerField(required=False)
+    limit = serializers.JSONField(
+        required=False,
+        help_text=_("The bound passed: đồng as an integer, or kg or a quantity as a string with 3 decimals."),
+    )
 
 
 class CartFarmBriefSerializer(serializers.Serializer):
@@ -181,12 +187,19 @@ class CheckoutConflictLineSerializer(serializers.Serializer):
 
 class CheckoutErrorSerializer(serializers.Serializer):
     """`{detail, code}`: `cart_empty`, `cart_changed` (with `version`, `lines`), `cart_conflict`
-    (with `lines`), `cod_limit`, `cod_suspended`."""
+    (with `lines`), `cod_limit`, `cod_suspended`; over a bound of the market `line_quantity_limit`,
+    `line_total_limit`, `line_weight_limit` (with `product`, `limit`), `order_total_limit`,
+    `order_weight_limit` (with `limit`)."""
 
     detail = serializers.CharField()
     code = serializers.CharField()
     version = serializers.CharField(required=False, allow_null=True)
     lines = CheckoutConflictLineSerializer(many=True, required=False)
+    product = serializers.IntegerField(required=False)
+    limit = serializers.JSONField(
+        required=False,
+        help_text=_("The bound passed: đồng as an integer, or kg or a quantity as a string with 3 decimals."),
+    )
 
 
 class WardRefSerializer(serializers.Serializer):

@@ -29,7 +29,9 @@ NOT_FOUND = OpenApiResponse(s.CartErrorSerializer, description="Not a line of yo
 CONFLICT = OpenApiResponse(
     s.CartErrorSerializer,
     description="The listing is not on sale now (`product_unavailable`), or the quantity is more "
-    "than the stock left (`insufficient_stock`, with `available` and `product`).",
+    "than the stock left (`insufficient_stock`, with `available` and `product`), or the line or the "
+    "cart would be over a bound of the market (`line_quantity_limit`, `line_total_limit`, "
+    "`line_weight_limit`, `order_total_limit`, `order_weight_limit`, with `limit`; docs/api.md).",
 )
 INVALID = OpenApiResponse(
     description="Field messages: `product` (no such listing) or `quantity` (not more than 0, more "
@@ -105,7 +107,15 @@ CHECKOUT_CONFLICT = OpenApiResponse(
     s.CheckoutErrorSerializer,
     description="Nothing was taken. `cart_empty`; `cart_changed` (the cart differs from `cart_version`: "
     "`version` is the current one, `lines` name changed lines); `cart_conflict` (`lines` that cannot be "
-    "ordered: off sale, a suspended household, too little stock); `cod_limit`, `cod_suspended`.",
+    "ordered: off sale, a suspended household, too little stock); `cod_limit`, `cod_suspended`; "
+    "over a bound of the market: `line_quantity_limit`, `line_total_limit`, `line_weight_limit` (with "
+    "`product`), `order_total_limit`, `order_weight_limit`, each with `limit` (docs/api.md, Bounds).",
+)
+LIMIT_CONFLICT = OpenApiResponse(
+    s.CheckoutErrorSerializer,
+    description="The cart is over a bound of the market (docs/api.md, Bounds): `line_quantity_limit`, "
+    "`line_total_limit`, `line_weight_limit` (with `product`), `order_total_limit`, `order_weight_limit`; "
+    "each with `limit`.",
 )
 ORDER_NOT_FOUND = OpenApiResponse(s.OrderErrorSerializer, description="Not one of your orders.")
 FARM_ORDER_NOT_FOUND = OpenApiResponse(
@@ -133,7 +143,7 @@ class CheckoutView(APIView):
         parameters=[
             OpenApiParameter("ward", str, description="A 5-digit ward code: quote its delivery fee.")
         ],
-        responses={200: s.CheckoutQuoteSerializer, 400: INVALID},
+        responses={200: s.CheckoutQuoteSerializer, 400: INVALID, 409: LIMIT_CONFLICT},
     )
     def get(self, request):
         ward = request.query_params.get("ward")
@@ -142,6 +152,8 @@ class CheckoutView(APIView):
             if ward is None:
                 raise ValidationError({"ward": [_("Choose a ward or commune from the list.")]})
         quote = services.checkout_quote(buyer=request.user, ward=ward)
+        if quote.refusal is not None:
+            raise quote.refusal  # over a bound of `marketplace.limits`: 409, like placing it
         return Response(s.CheckoutQuoteSerializer(quote, context={"request": request}).data)
 
     @extend_schema(

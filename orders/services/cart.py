@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from farms import units as farm_units
 from farms.models import Product
 from farms.selectors import products_public
-from farms.units import Unit, is_fractional
+from farms.units import Unit, is_fractional, weight_kg
+from marketplace import limits
 from marketplace.errors import Conflict
 
 from ..models import Cart, CartLine
-from ..selectors import CartDetail, cart_detail
+from ..selectors import CartDetail, cart_detail, line_total
 
 QUANTITY_PLACES = Decimal("0.001")
 
@@ -54,7 +55,7 @@ def quantity_wire(quantity: Decimal) -> str:
 def parse_quantity(value) -> Decimal:
     """Return `value` (number or string) as a quantity with at most 3 decimals, more than 0."""
     try:
-        number = farm_units.parse_quantity(value)
+        number = farm_units.parse_quantity(value, maximum=limits.MAX_QUANTITY)
     except ValidationError as exc:
         raise ValidationError({"quantity": exc.messages}) from None
     if number <= 0:
@@ -103,6 +104,32 @@ def _check(product: Product, *, added: Decimal, total: Decimal) -> None:
         )
 
 
+def limits_check(product: Product, quantity: Decimal, *, others=()) -> None:
+    """Refuse (409) a line whose total or weight is over its bound, or a cart that would be.
+
+    `others` are the cart's other lines (`CartLine` with their listing): all of them count,
+    those off sale too, since they may come back on sale before checkout.
+    """
+    total = line_total(product.price, quantity)
+    weight = weight_kg(quantity, product.unit, product.unit_weight_kg)
+    limits.line_check(
+        product=product.pk,
+        name=product.name,
+        unit=unit_name(product.unit),
+        quantity=quantity,
+        line_total=total,
+        weight_kg=weight,
+    )
+    for line in others:
+        total += line_total(line.product.price, line.quantity)
+        weight += weight_kg(line.quantity, line.product.unit, line.product.unit_weight_kg)
+    limits.order_check(total=total, weight_kg=weight)
+
+
+def _other_lines(cart_id: int, product: Product):
+    return CartLine.objects.filter(cart_id=cart_id).exclude(product=product).select_related("product")
+
+
 def _lock(cart_id: int) -> None:
     # One writer per cart at a time: two tabs adding the same product add up, never collide.
     Cart.objects.select_for_update().filter(pk=cart_id).first()
@@ -133,6 +160,7 @@ def cart_add(*, cart: Cart, product: Product, quantity) -> CartLine:
     line = CartLine.objects.filter(cart=cart, product=product).first()
     total = quantity + (line.quantity if line else 0)
     _check(product, added=quantity, total=total)
+    limits_check(product, total, others=_other_lines(cart.pk, product))
     if line is None:
         # The buyer just saw this price on the listing: it is the price last shown.
         return CartLine.objects.create(cart=cart, product=product, quantity=total, seen_price=product.price)
@@ -151,6 +179,7 @@ def cart_line_set_quantity(*, line: CartLine, quantity) -> CartLine:
         # A checkout (or another tab) took the line while this change waited for the cart.
         raise Conflict(_("This item is no longer in your cart."), code="line_gone")
     _check(product, added=quantity, total=quantity)
+    limits_check(product, quantity, others=_other_lines(line.cart_id, product))
     line.quantity = quantity
     line.save(update_fields=["quantity", "updated_at"])
     return line
@@ -205,6 +234,9 @@ def cart_merge(*, source: Cart, target: Cart) -> list[MergeCap]:
         kept = wanted
         if product.pk in on_sale and 0 < product.stock < wanted:
             kept = product.stock
+        # Two lines within the bound add up to one that may not be (checkout judges totals).
+        kept = min(kept, limits.MAX_QUANTITY)
+        if kept != wanted:
             caps.append(MergeCap(product=product, requested=wanted, kept=kept))
         if current is not None:
             current.quantity = kept

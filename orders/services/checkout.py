@@ -11,7 +11,7 @@ import datetime
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 from farms.selectors import products_visible_to
 from farms.units import weight_kg
 from logistics.fees import FeeQuote, fee_quote
+from marketplace import limits
 from marketplace.accounts.phone import normalize_phone
 from marketplace.errors import Conflict
 from marketplace.geo.models import Ward
@@ -31,7 +32,7 @@ from ..hooks import order_changed
 from ..models import Cart, CartLine, FarmOrder, Order, OrderLine, Payment, PaymentMethod, StatusChange
 from ..payments import PaymentStart, available_methods
 from ..selectors import CartDetail, CartLineDetail, LineProblem, cart_detail, cart_version_read
-from .cart import quantity_wire
+from .cart import quantity_wire, unit_name
 from .cod import cod_refusal
 from .orders import order_number_new
 from .payments import payment_check_amount, payment_open, payment_start
@@ -125,6 +126,8 @@ class CheckoutQuote:
     weight_kg: Decimal
     fee: FeeQuote | None
     methods: list[MethodOption] = field(default_factory=list)
+    #: Why this cart cannot be ordered at all (a bound of `marketplace.limits`), else None.
+    refusal: Conflict | None = None
 
     @property
     def subtotal(self) -> int:
@@ -152,6 +155,26 @@ def _weight_kg(lines: list[CartLineDetail]) -> Decimal:
         (weight_kg(line.quantity, line.product.unit, line.product.unit_weight_kg) for line in lines),
         Decimal(0),
     )
+
+
+def checkout_limits_check(*, lines: list[CartLineDetail], weight: Decimal, total: int) -> None:
+    """Refuse (409, `marketplace.limits`) lines or an order over the market's bounds.
+
+    Judged on the lines as priced now, before anything is written, so no total, weight or
+    quantity can overflow a column of the order (a cart filled before a price rose is caught
+    here too).
+    """
+    for line in lines:
+        product = line.product
+        limits.line_check(
+            product=product.pk,
+            name=product.name,
+            unit=unit_name(product.unit),
+            quantity=line.quantity,
+            line_total=line.line_total,
+            weight_kg=weight_kg(line.quantity, product.unit, product.unit_weight_kg),
+        )
+    limits.order_check(total=total, weight_kg=weight)
 
 
 def _method_options(*, buyer, total: int) -> list[MethodOption]:
@@ -184,8 +207,18 @@ def checkout_quote(*, buyer, ward=None) -> CheckoutQuote:
         ward_code = getattr(ward, "pk", ward)
         fee = fee_quote(ward_code=ward_code, weight_kg=weight, goods_value=detail.subtotal)
     total = detail.subtotal + (fee.fee if fee else 0)
+    try:
+        checkout_limits_check(lines=ordered, weight=weight, total=total)
+    except Conflict as exc:
+        refusal = exc
+    else:
+        refusal = None
     return CheckoutQuote(
-        detail=detail, weight_kg=weight, fee=fee, methods=_method_options(buyer=buyer, total=total)
+        detail=detail,
+        weight_kg=weight,
+        fee=fee,
+        methods=_method_options(buyer=buyer, total=total),
+        refusal=refusal,
     )
 
 
@@ -273,7 +306,9 @@ def checkout_place(
     Refuse with Conflict (409): an empty cart (`cart_empty`); a cart that changed since
     `cart_version` (`cart_changed`); lines that cannot be ordered as they stand, stock
     included (`cart_conflict`, naming them in `lines`); cash on delivery not allowed
-    (`cod_limit`, `cod_suspended`). A refusal takes nothing.
+    (`cod_limit`, `cod_suspended`); a line or the order over the market's bounds
+    (`line_quantity_limit`, `line_total_limit`, `line_weight_limit`, `order_total_limit`,
+    `order_weight_limit`: `marketplace.limits`). A refusal takes nothing.
     """
     _check_options(payment_method=payment_method, note=note, delivery_date=delivery_date)
     with transaction.atomic():
@@ -312,6 +347,9 @@ def _place(*, buyer, delivery, payment_method, note, delivery_date, cart_version
             lines=problems,
         )
 
+    weight = _weight_kg(detail.lines)
+    checkout_limits_check(lines=detail.lines, weight=weight, total=detail.subtotal)
+
     # Lock the listings (primary-key order) and take the stock before writing anything else.
     locked = products_lock(line.product.pk for line in detail.lines)
     moved = [line for line in detail.lines if locked.get(line.product.pk, {}).get("price") != line.unit_price]
@@ -345,9 +383,11 @@ def _place(*, buyer, delivery, payment_method, note, delivery_date, cart_version
             lines=lines,
         )
 
-    weight = _weight_kg(detail.lines)
     fee = fee_quote(ward_code=delivery.ward.pk, weight_kg=weight, goods_value=detail.subtotal)
     total = detail.subtotal + fee.fee
+    limits.order_check(total=total, weight_kg=weight)  # the fee may take it over
+    # Within the bound, so 3 places fit the column (weights of counted units may have 6).
+    weight = weight.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
     if payment_method == PaymentMethod.COD:
         refusal = cod_refusal(buyer=buyer, total=total)
         if refusal is not None:

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Value, When
-from django.db.models.functions import Now, Round
+from django.db.models.functions import Least, Now, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from farms.models import FarmStatus, Product, ProductStatus
+from farms.units import QUANTITY_COLUMN_MAX
 from marketplace.errors import Conflict
 
 from ..models import OrderLine
@@ -33,6 +34,13 @@ def _exact(expression):
     would never reach exactly 0 (and sold out).
     """
     return Round(expression, 3, output_field=_STOCK)
+
+
+def _given_back(expression):
+    """Stock given back, at most what the column holds. Listings stay under `MAX_STOCK`
+    (`marketplace.limits`), but a household may restock to it again and again while orders are
+    out; returns piling on top must end in a full listing, never in a numeric overflow."""
+    return Least(_exact(expression), Value(QUANTITY_COLUMN_MAX, output_field=_STOCK), output_field=_STOCK)
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,8 @@ def stock_return(*, farm_order_ids=(), line_ids=()) -> int:
     products_lock(back)
     Product.objects.filter(pk__in=list(back)).update(
         stock=Case(
-            *(When(pk=pk, then=_exact(F("stock") + Value(q))) for pk, q in back.items()), output_field=_STOCK
+            *(When(pk=pk, then=_given_back(F("stock") + Value(q))) for pk, q in back.items()),
+            output_field=_STOCK,
         ),
         status=Case(
             When(status=ProductStatus.SOLD_OUT, then=Value(ProductStatus.ACTIVE)), default=F("status")
@@ -153,7 +162,10 @@ def stock_adjust(*, deltas: dict[int, Decimal]) -> None:
         covered |= Q(pk=pk, stock__gte=-delta) if delta < 0 else Q(pk=pk)
     updated = Product.objects.filter(covered).update(
         stock=Case(
-            *(When(pk=pk, then=_exact(F("stock") + Value(d))) for pk, d in deltas.items()),
+            *(
+                When(pk=pk, then=(_given_back if d > 0 else _exact)(F("stock") + Value(d)))
+                for pk, d in deltas.items()
+            ),
             output_field=_STOCK,
         ),
         status=Case(
