@@ -37,7 +37,7 @@ class CashOnDelivery(RefundsByHand, PaymentProvider):
             payment_id = int(data["payment"])
             event = EVENTS[data["event"]]
             amount = int(data.get("amount", 0))
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, RecursionError):
             raise PaymentError(_("This is not a cash collection report."), code="invalid_callback") from None
         if amount < 0:
             raise PaymentError(_("This is not a cash collection report."), code="invalid_callback")

@@ -173,7 +173,7 @@ class StripeCheckout(PaymentProvider):
             )
         except stripe.SignatureVerificationError:
             raise PaymentError("bad signature", code="invalid_signature") from None
-        except ValueError:
+        except (ValueError, RecursionError):
             raise PaymentError("not a Stripe event", code="invalid_callback") from None
         return self.parse_event(payload=event.to_dict())
 

@@ -77,7 +77,7 @@ class VietQRTransfer(RefundsByHand, PaymentProvider):
             raise PaymentError("bad webhook secret", code="invalid_signature")
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # a body nested deeper than Python recurses
             raise PaymentError("not a bank notification", code="invalid_callback") from None
         return self.parse_event(payload=payload)
 

@@ -19,7 +19,7 @@ from tests.conftest import TEST_PASSWORD
 from tests.signup import after_commit, texted_code
 
 ME = "/api/v1/me/"
-ME_PASSWORD = "/api/v1/me/password/"
+CHANGE_PW_URL = "/api/v1/me/password/"
 ME_DELETE = "/api/v1/me/delete/"
 ME_PHONE = "/api/v1/me/phone/"
 ME_PHONE_CONFIRM = "/api/v1/me/phone/confirm/"
@@ -93,7 +93,7 @@ def test_the_email_on_the_account_page_needs_the_password(client, lan):
 def test_a_password_change_tells_the_phone_and_ends_other_tokens(api_as, lan, sms_outbox, mailoutbox):
     with after_commit(execute=True):
         response = api_as(lan).post(
-            ME_PASSWORD, {"old_password": TEST_PASSWORD, "new_password": "mang-cut-phong-dien-9"}
+            CHANGE_PW_URL, {"old_password": TEST_PASSWORD, "new_password": "mang-cut-phong-dien-9"}
         )
     assert response.status_code == 204
     assert [t["to"] for t in sms_outbox.messages()] == ["+84912345678"]
@@ -171,7 +171,7 @@ def test_the_phone_pages_change_the_number_with_the_code(client, lan, sms_outbox
 @pytest.mark.parametrize(
     ("url", "body"),
     [
-        (ME_PASSWORD, lambda guess: {"old_password": guess, "new_password": "mang-cut-phong-dien-9"}),
+        (CHANGE_PW_URL, lambda guess: {"old_password": guess, "new_password": "mang-cut-phong-dien-9"}),
         (ME_DELETE, lambda guess: {"password": guess}),
         (ME, lambda guess: {"email": "thief@example.com", "current_password": guess}),
         (ME_PHONE, lambda guess: {"phone": "0987000111", "current_password": guess}),

@@ -128,3 +128,13 @@ def test_a_second_transfer_for_a_paid_order_is_flagged_not_kept_silently(
     assert events["FT-1"] == ""
     assert events["FT-2"].startswith("second_transfer")
     assert Order.objects.get(pk=transfer_order["id"]).payments.get().paid_amount == transfer_order["total"]
+
+
+def test_a_deeply_nested_notification_with_the_right_secret_is_a_400_not_a_500(client, settings, db):
+    settings.VIETQR_WEBHOOK_SECRET = "bank-secret"
+    body = "[" * 20_000 + "]" * 20_000  # deeper than Python's recursion limit
+    response = client.post(
+        "/webhooks/vietqr/", body, content_type="application/json", HTTP_X_WEBHOOK_SECRET="bank-secret"
+    )
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
