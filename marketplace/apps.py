@@ -12,3 +12,10 @@ class MarketplaceConfig(AppConfig):
         from .converters import register
 
         register()
+
+        # `check --deploy`: production's message backends and cache (marketplace/checks.py).
+        from django.core import checks
+
+        from .checks import check_production_backends
+
+        checks.register(check_production_backends, checks.Tags.security, deploy=True)

@@ -461,6 +461,22 @@ if IS_PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    # Messages must reach people (a console or file backend puts reset codes in the log) and
+    # limits must count across processes: refuse to start otherwise (marketplace/checks.py,
+    # which `check --deploy` also runs).
+    from marketplace.checks import production_refusals
+
+    _refusals = production_refusals(
+        sms_backend=SMS_BACKEND,
+        email_backend=EMAIL_BACKEND,
+        caches=CACHES,
+        axes_handler=AXES_HANDLER,
+        axes_cache=globals().get("AXES_CACHE", "default"),
+    )
+    if _refusals:
+        raise ImproperlyConfigured(
+            "DJANGO_ENV=production refuses to start: " + " ".join(str(refusal) for refusal in _refusals)
+        )
 
 # --- Rate limits ------------------------------------------------------------------
 # Attempts per scope (marketplace/throttling.py), pages and API counted together, per signed-in

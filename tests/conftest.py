@@ -22,6 +22,8 @@ from tests.services import forget_broker_connections, free_port
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 TEST_PASSWORD = "an-honest-test-password"
+# Fails the run when a log record or warning holds a secret the run produced (tests/logscan.py).
+pytest_plugins = ["tests.logscan"]
 
 
 def _reachable(url: str) -> bool:
