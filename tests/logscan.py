@@ -143,8 +143,9 @@ class KeepEverything(logging.Handler):
             parts = [record.getMessage()]
         except Exception:  # a record whose arguments do not fit its format: keep both as given
             parts = [str(record.msg), repr(record.args)]
-        error = record.exc_info[1] if record.exc_info else None
-        while error is not None:
+        error, seen = (record.exc_info[1] if record.exc_info else None), set()
+        while error is not None and id(error) not in seen:  # the exception and those it came from
+            seen.add(id(error))
             parts.append(repr(error))
             error = error.__cause__ or error.__context__
         parts += [f"{k}={v!r}" for k, v in vars(record).items() if k not in STANDARD_RECORD_FIELDS]
@@ -302,18 +303,22 @@ class LogScan:
 
     # --- pytest hooks --------------------------------------------------------------------------
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
         self.current = item.nodeid
         self.attach()  # again, should a test have configured logging anew
-        yield
-        self.current = "(session)"
+        try:
+            return (yield)
+        finally:
+            self.current = "(session)"
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item):
         self.learn_settings()  # as this test set them
-        yield
-        self.learn_settings()
+        try:
+            return (yield)
+        finally:
+            self.learn_settings()
 
     def pytest_warning_recorded(self, warning_message, when, nodeid, location):
         self.texts.setdefault(("warning", str(warning_message.message)), nodeid or self.current)

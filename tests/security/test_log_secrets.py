@@ -122,6 +122,13 @@ def test_the_run_learns_the_secrets_the_code_produces(
     assert scan.texts[("log tests.logscan.probe DEBUG", f"probe {marker}")].endswith(
         "test_the_run_learns_the_secrets_the_code_produces"
     )
+    # An exception's message is read too, not only the record's (tracebacks end up in the log).
+    try:
+        raise ValueError(f"boom {marker}")
+    except ValueError:
+        logging.getLogger("tests.logscan.probe").warning("it failed", exc_info=True)
+    kept = [text for source, text in scan.texts if source == "log tests.logscan.probe WARNING"]
+    assert any(text.startswith("it failed") and f"boom {marker}" in text for text in kept)
 
 
 # --- A real run ------------------------------------------------------------------------------------
