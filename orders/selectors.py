@@ -171,10 +171,6 @@ def cart_lines_of(*, user) -> QuerySet[CartLine]:
     return CartLine.objects.filter(cart__user=user).select_related("product", "cart")
 
 
-def cart_lines_in(*, cart: Cart | None) -> QuerySet[CartLine]:
-    """Return the lines of a cart the caller already holds (pages: the session's cart)."""
-    if cart is None:
-        return CartLine.objects.none()
 def products_for_cart(*, user) -> QuerySet[Product]:
     """Return the listings `user` may name to the cart: those they may open, and those their cart
     already holds (its lines show them, on sale or not). Any other id is not found (404)."""
@@ -184,6 +180,10 @@ def products_for_cart(*, user) -> QuerySet[Product]:
     return Product.objects.filter(visible).select_related("farm")
 
 
+def cart_lines_in(*, cart: Cart | None) -> QuerySet[CartLine]:
+    """Return the lines of a cart the caller already holds (pages: the session's cart)."""
+    if cart is None:
+        return CartLine.objects.none()
     return CartLine.objects.filter(cart=cart).select_related("product", "cart")
 
 
