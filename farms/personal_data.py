@@ -30,7 +30,8 @@ def register() -> None:
             elsewhere("representative_name", Kind.NAME, FORGET_OWNER),
             elsewhere("phone", Kind.PHONE, FORGET_OWNER),
             elsewhere("address", Kind.ADDRESS, FORGET_OWNER),
-            elsewhere("cccd_hash", Kind.ID_NUMBER, FORGET_OWNER),
+            # A keyed hash that finds duplicate IDs: of no use to the person, so not exported.
+            elsewhere("cccd_hash", Kind.ID_NUMBER, FORGET_OWNER, exported=False),
             elsewhere("cccd_last4", Kind.ID_NUMBER, FORGET_OWNER),
         ],
         context=("ward", "area_m2", "main_crops", "cooperative", "status", "created_at"),

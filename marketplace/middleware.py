@@ -60,7 +60,8 @@ def _signed_in(request) -> bool:
 
 
 class PrivateAnswersMiddleware:
-    """Mark every answer to a signed-in user, or to a request with credentials, `private, no-store`.
+    """Mark every answer to a signed-in user, to a request with credentials, or to a write
+    (POST, PUT, PATCH, DELETE: the token, a sign-up), `private, no-store`.
 
     Such an answer may hold personal data (the account, orders, an export) or differ by who asks
     (a farmer sees their own drafts); neither a shared cache nor the browser's disk may keep it.
@@ -77,7 +78,10 @@ class PrivateAnswersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if _signed_in(request) or "Authorization" in request.headers:
+        # A write's answer is never a cacheable copy, and may carry a secret to someone not yet
+        # signed in: an API token, a newly created account (RFC 6749 asks `no-store` of tokens).
+        writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        if writes or _signed_in(request) or "Authorization" in request.headers:
             directives = {part.strip().lower() for part in response.get("Cache-Control", "").split(",")}
             if "public" not in directives:
                 response["Cache-Control"] = PRIVATE

@@ -31,7 +31,7 @@ def api_sign_up(api, sms_outbox, data: dict):
     assert started.status_code == 202, started.content
     code = texted_code(sms_outbox, data["phone"])
     assert code, "no code was texted"
-    return api.post(REGISTER_CONFIRM, {"phone": data["phone"], "code": code})
+    return api.post(REGISTER_CONFIRM, {"signup": started.json()["signup"], "code": code})
 
 
 def page_sign_up(client, sms_outbox, data: dict):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +25,7 @@ from marketplace.outbox.services import enqueue
 from marketplace.throttling import rate_limit_take
 
 from .models import SELF_SERVICE_ROLES, CodePurpose, PhoneVerification, Role, User
-from .phone import normalize_phone, normalize_phone_or_none
+from .phone import normalize_phone
 from .reauth import password_confirm
 from .services import PHONE_TAKEN, Change, account_change_announce, user_create
 
@@ -37,13 +37,18 @@ def _expiry():
 
 
 def _record_and_send(*, purpose: str, phone: str, user=None, payload=None) -> PhoneVerification:
-    """Record a code request (earlier ones for the same thing end) and enqueue its sending."""
+    """Record a code request and enqueue its sending.
+
+    A phone change ends the same account's earlier requests; a sign-up ends nothing, since
+    anyone may ask for any number and must not be able to end someone else's sign-up.
+    """
     from .tasks import send_phone_code
 
     with transaction.atomic():
-        earlier = PhoneVerification.objects.filter(purpose=purpose, used_at=None, dead_at=None)
-        earlier = earlier.filter(user=user) if user is not None else earlier.filter(phone=phone)
-        earlier.update(dead_at=timezone.now())
+        if user is not None:
+            PhoneVerification.objects.filter(
+                purpose=purpose, user=user, used_at=None, dead_at=None
+            ).update(dead_at=timezone.now())
         verification = PhoneVerification.objects.create(
             purpose=purpose, phone=phone, user=user, payload=payload or {}, expires_at=_expiry()
         )
@@ -60,11 +65,13 @@ def signup_request(
     email: str = "",
     privacy_consent: bool,
     language: str = "",
-) -> None:
+) -> str:
     """Check a sign-up and text a code to prove the number; the account is made by the code.
 
-    Raises ValidationError with field messages for what can be told without looking up the
-    number (its format, the name, the password, the role, consent); never for a taken number.
+    Return the sign-up's key, which `signup_confirm` needs with the code: only whoever asked
+    holds it. Raises ValidationError with field messages for what can be told without looking
+    up the number (its format, the name, the password, the role, consent); never for a taken
+    number, which gets a key like any other (its code is never sent).
     """
     errors = {}
     if role not in SELF_SERVICE_ROLES:
@@ -96,26 +103,32 @@ def signup_request(
         "password_hash": make_password(password),
         "language": language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
     }
-    _record_and_send(purpose=CodePurpose.SIGNUP, phone=phone, payload=payload)
+    return _record_and_send(purpose=CodePurpose.SIGNUP, phone=phone, payload=payload).key
 
 
-def signup_code_resend(*, phone: str) -> None:
-    """Send a new code for the latest sign-up waiting on `phone` (nothing if there is none)."""
-    normalized = normalize_phone_or_none(phone)
-    pending = (
-        PhoneVerification.objects.filter(
-            purpose=CodePurpose.SIGNUP,
-            phone=normalized,
-            used_at=None,
-            created_at__gt=timezone.now() - timedelta(hours=24),
+def signup_code_resend(*, key: str) -> None:
+    """Text a new code for the sign-up `key` (nothing if it is over, or its number is taken)."""
+    from .tasks import send_phone_code
+
+    with transaction.atomic():
+        pending = (
+            PhoneVerification.objects.select_for_update()
+            .filter(
+                key=str(key or ""),
+                purpose=CodePurpose.SIGNUP,
+                used_at=None,
+                dead_at=None,
+                created_at__gt=timezone.now() - timedelta(hours=24),
+            )
+            .first()
         )
-        .order_by("-created_at")
-        .first()
-        if normalized
-        else None
-    )
-    if pending is not None and pending.payload:
-        _record_and_send(purpose=CodePurpose.SIGNUP, phone=normalized, payload=pending.payload)
+        if pending is None:
+            return
+        # The earlier code ends: a new one is made and sent by the task.
+        pending.code_hash, pending.sent_at, pending.attempts = "", None, 0
+        pending.expires_at = _expiry()
+        pending.save(update_fields=["code_hash", "sent_at", "attempts", "expires_at"])
+        enqueue(send_phone_code, pending.pk)
 
 
 def _take_code(queryset, code: str) -> PhoneVerification | None:
@@ -136,15 +149,12 @@ def _take_code(queryset, code: str) -> PhoneVerification | None:
     return verification
 
 
-def signup_confirm(*, phone: str, code: str) -> User:
-    """Create the account whose sign-up code `code` is; raise ValidationError otherwise."""
-    normalized = normalize_phone_or_none(phone)
-    if not normalized:
-        raise ValidationError({"code": [str(INVALID_CODE)]})
+def signup_confirm(*, key: str, code: str) -> User:
+    """Create the account of sign-up `key` when `code` is its code; raise ValidationError otherwise."""
     with transaction.atomic():
         verification = _take_code(
             PhoneVerification.objects.filter(
-                purpose=CodePurpose.SIGNUP, phone=normalized, used_at=None, dead_at=None
+                key=str(key or ""), purpose=CodePurpose.SIGNUP, used_at=None, dead_at=None
             ),
             code,
         )
@@ -153,7 +163,7 @@ def signup_confirm(*, phone: str, code: str) -> User:
             verification.payload = {}  # the typed details and password hash are not kept
             verification.save(update_fields=["payload"])
             return user_create(
-                phone=normalized,
+                phone=verification.phone,
                 password=None,
                 password_hash=data["password_hash"],
                 full_name=data["full_name"],
@@ -192,7 +202,11 @@ def phone_change_confirm(*, user: User, code: str) -> User:
                 raise ValidationError({"phone": [str(PHONE_TAKEN)]})
             old_phone = user.phone
             user.phone = verification.phone
-            user.save(update_fields=["phone"])
+            try:
+                with transaction.atomic():
+                    user.save(update_fields=["phone"])
+            except IntegrityError:  # taken a moment ago: the unique index decides
+                raise ValidationError({"phone": [str(PHONE_TAKEN)]}) from None
             account_change_announce(user=user, change=Change.PHONE, old_phone=old_phone)
             return user
     raise ValidationError({"code": [str(INVALID_CODE)]})
@@ -208,7 +222,8 @@ def phone_code_send(*, verification: PhoneVerification) -> bool:
         if verification.sent_at or verification.used_at or verification.dead_at:
             return False
         owner = User.objects.filter(phone=verification.phone).exclude(pk=verification.user_id).first()
-        allowed = rate_limit_take("phone_messages", verification.phone)
+        # Counted per purpose: codes asked by strangers cannot use up a number's reset messages.
+        allowed = rate_limit_take("phone_messages", f"{verification.purpose}:{verification.phone}")
         if owner is not None or not allowed:
             verification.dead_at = timezone.now()
             verification.save(update_fields=["dead_at"])
@@ -221,14 +236,18 @@ def phone_code_send(*, verification: PhoneVerification) -> bool:
         return False
     if owner is not None:
         with translation.override(owner.language or settings.LANGUAGE_CODE):
-            sms_send_now(
-                phone=owner.phone,
-                body=_(
+            if verification.purpose == CodePurpose.SIGNUP:
+                body = _(
                     "Chợ Nổi: someone tried to use your number for a new account. You already "
                     "have one: log in, or reset your password if you forgot it. If it was not "
                     "you, ignore this message."
-                ),
-            )
+                )
+            else:
+                body = _(
+                    "Chợ Nổi: someone tried to move another account to your number. Your own "
+                    "account is unchanged; nothing else is needed."
+                )
+            sms_send_now(phone=owner.phone, body=body)
         return False
     language = (
         verification.user.language if verification.user_id else verification.payload.get("language")

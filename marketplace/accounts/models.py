@@ -1,4 +1,6 @@
 """Users log in with a Vietnamese mobile number and have exactly one role."""
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -138,6 +140,10 @@ class CodePurpose(models.TextChoices):
     PHONE_CHANGE = "phone_change", _("phone number change")
 
 
+def _verification_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class PhoneVerification(models.Model):
     """A one-time code that proves a person holds a phone number, before it becomes a login.
 
@@ -145,8 +151,12 @@ class PhoneVerification(models.Model):
     the code is entered; a phone change keeps the user. Only the code's hash is stored. The
     code is made and sent by a task, so asking costs the same whether or not the number is
     taken; for a taken number no code is sent (`dead_at` is set) and its owner is told.
+
+    A sign-up is confirmed with its `key` (given to whoever asked) and the code: someone else
+    asking for the same number starts a sign-up of their own and cannot end or finish this one.
     """
 
+    key = models.CharField(max_length=40, unique=True, default=_verification_key, editable=False)
     purpose = models.CharField(max_length=16, choices=CodePurpose.choices)
     phone = models.CharField(max_length=32)
     user = models.ForeignKey(

@@ -60,6 +60,8 @@ class PersonalField:
     kind: Kind
     erase: str | Callable[[models.Model], Any] = BLANK
     why: str = ""  # for KEEP and ELSEWHERE: the reason, or who wipes it
+    # False for a value of no use to the person that only helps find them (a keyed hash).
+    exported: bool = True
 
     @property
     def must_go(self) -> bool:
@@ -79,8 +81,8 @@ def keep(name: str, kind: Kind, why: str) -> PersonalField:
     return PersonalField(name, kind, KEEP, why)
 
 
-def elsewhere(name: str, kind: Kind, why: str) -> PersonalField:
-    return PersonalField(name, kind, ELSEWHERE, why)
+def elsewhere(name: str, kind: Kind, why: str, *, exported: bool = True) -> PersonalField:
+    return PersonalField(name, kind, ELSEWHERE, why, exported)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def personal_data_export(user) -> dict[str, list[dict]]:
     """Every registered row of `user`, with its personal fields (and context), by record label."""
     export = {}
     for record in _records.values():
-        names = [*record.context, *(f.name for f in record.fields)]
+        names = [*record.context, *(f.name for f in record.fields if f.exported)]
         export[record.label] = [
             {"id": row.pk, **{name: _export_value(record, row, name) for name in names}}
             for row in record.rows_of(user).order_by("pk")

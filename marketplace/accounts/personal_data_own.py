@@ -159,15 +159,10 @@ def register() -> None:
 
 
 def _register_phone_verification() -> None:
-    # Looked up by name: the model arrives with the phone verification work of issue #21.
-    from django.apps import apps
+    from .models import PhoneVerification
 
-    try:
-        model = apps.get_model("accounts", "PhoneVerification")
-    except LookupError:
-        return
     personal_data_register(
-        model,
+        PhoneVerification,
         owner="user",
         fields=[blank("phone", Kind.PHONE), blank("payload", Kind.RECORD)],
         context=("purpose", "created_at"),

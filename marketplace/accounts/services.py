@@ -188,7 +188,7 @@ def password_reset_send(*, phone: str) -> str | None:
         or recent.filter(created_at__gt=now - timedelta(minutes=1)).exists()
     ):
         return None
-    if not rate_limit_take("phone_messages", user.phone):
+    if not rate_limit_take("phone_messages", f"reset:{user.phone}"):
         return None
     with translation.override(user.language or settings.LANGUAGE_CODE):
         if user.email:

@@ -57,7 +57,8 @@ def _throttled_form(request, template: str, form_class, wait: int, context=None,
     return throttled_page(render(request, template, context), wait)
 
 
-SIGNUP_PHONE = "signup_phone"  # the session remembers which number a sign-up waits on
+# The session holds the sign-up waiting for its code: its key, and the number to show.
+SIGNUP_KEY, SIGNUP_PHONE = "signup_key", "signup_phone"
 
 
 def signup(request):
@@ -69,10 +70,11 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes.signup_request(**form.cleaned_data)
+            key = codes.signup_request(**form.cleaned_data)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
+            request.session[SIGNUP_KEY] = key
             request.session[SIGNUP_PHONE] = normalize_phone_or_none(form.cleaned_data["phone"])
             return redirect("accounts:signup_verify")
     return render(request, "accounts/signup.html", {"form": form})
@@ -80,10 +82,10 @@ def signup(request):
 
 def signup_verify(request):
     """Sign-up, step 2: the code from the SMS creates the account and signs the person in."""
-    phone = request.session.get(SIGNUP_PHONE)
+    key, phone = request.session.get(SIGNUP_KEY), request.session.get(SIGNUP_PHONE)
     if request.user.is_authenticated:
         return redirect("accounts:home")
-    if not phone:
+    if not key or not phone:
         return redirect("accounts:signup")
     template = "accounts/signup_verify.html"
     context = {"phone": format_phone(phone), "minutes": settings.PHONE_CODE_MINUTES}
@@ -92,16 +94,17 @@ def signup_verify(request):
         if wait := rate_limit_wait(request, scope):
             return _throttled_form(request, template, CodeForm, wait, context=context)
     if request.method == "POST" and "resend" in request.POST:
-        codes.signup_code_resend(phone=phone)
+        codes.signup_code_resend(key=key)
         messages.info(request, _("We have sent a new code. It replaces the one before."))
         return redirect("accounts:signup_verify")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = codes.signup_confirm(phone=phone, code=form.cleaned_data["code"])
+            user = codes.signup_confirm(key=key, code=form.cleaned_data["code"])
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
+            request.session.pop(SIGNUP_KEY, None)
             request.session.pop(SIGNUP_PHONE, None)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to Chợ Nổi!"))

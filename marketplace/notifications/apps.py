@@ -14,6 +14,5 @@ class NotificationsConfig(AppConfig):
         from .selectors import notifications_export
 
         register_export_section("notifications", notifications_export)
-        # Deleted with the account by the personal data registry (notifications_delete_for_user
-        # did it before; the registry's eraser now does it for every registered record).
+        # Deleted with the account by the personal data registry's eraser.
         register()

@@ -76,9 +76,3 @@ def notification_mark_read(*, notification: Notification) -> Notification:
 
 def notifications_mark_all_read(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
-
-
-def notifications_delete_for_user(*, user, **_signal_kwargs) -> int:
-    """Delete a deleted account's notifications: their text may name the person."""
-    deleted, _unused = Notification.objects.filter(user=user).delete()
-    return deleted

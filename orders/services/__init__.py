@@ -3,7 +3,6 @@
 from .cart import (  # noqa: F401
     MergeCap,
     cart_add,
-    cart_delete_for_user,
     cart_get_or_create,
     cart_line_remove,
     cart_line_set_quantity,

@@ -282,12 +282,6 @@ def cart_show(*, cart: Cart) -> CartDetail:
     return detail
 
 
-def cart_delete_for_user(*, user, **_signal_kwargs) -> int:
-    """Delete a deleted account's cart (what someone meant to buy is personal data)."""
-    deleted, _unused = Cart.objects.filter(user=user).delete()
-    return deleted
-
-
 def carts_purge_abandoned(*, now=None) -> int:
     """Delete anonymous carts nobody can reach any more: untouched longer than a session lives.
 

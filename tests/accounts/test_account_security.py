@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from marketplace.accounts.models import User
+from marketplace.accounts.models import Role, User
 from tests.conftest import TEST_PASSWORD
 from tests.signup import after_commit, texted_code
 
@@ -287,3 +287,18 @@ def test_user_rows_are_untouched_by_a_reset_request_for_a_stranger(api, db, sms_
         assert api.post("/api/v1/auth/password-reset/", {"phone": "0987654321"}).status_code == 202
     assert sms_outbox.messages() == []
     assert not User.objects.exists()
+
+
+def test_the_admins_password_form_leads_to_the_page_that_counts_wrong_passwords(client, make_user):
+    staff = make_user(Role.STAFF)
+    client.force_login(staff)
+    for n in range(3):
+        new = "x-y-z-123456"
+        guess = {"old_password": f"guess-{n}", "new_password1": new, "new_password2": new}
+        response = client.post("/admin/password_change/", guess)
+        assert response.status_code == 302
+        assert response["Location"] == "/account/password/"
+    assert failures(staff) == 0  # never checked there
+    page = client.post("/account/password/", {"old_password": "guess", "new_password": "x-y-z-123456"})
+    assert page.status_code == 200
+    assert failures(staff) == 1

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone, translation
+from rest_framework.test import APIClient
 
 from marketplace.accounts.models import PhoneVerification, Role, User
 from tests.conftest import TEST_PASSWORD
@@ -31,11 +32,12 @@ def start(api, **overrides):
 def test_no_account_exists_until_the_code_is_entered(api, db, sms_outbox):
     response = start(api)
     assert response.status_code == 202
+    key = response.json()["signup"]
     assert not User.objects.exists()
     (text,) = sms_outbox.messages()
     assert text["to"] == "+84987654321"
     code = texted_code(sms_outbox, "0987654321")
-    confirmed = api.post(REGISTER_CONFIRM, {"phone": "+84 987 654 321", "code": code})
+    confirmed = api.post(REGISTER_CONFIRM, {"signup": key, "code": code})
     assert confirmed.status_code == 201
     user = User.objects.get(phone="+84987654321")
     assert user.check_password(TEST_PASSWORD)
@@ -44,12 +46,12 @@ def test_no_account_exists_until_the_code_is_entered(api, db, sms_outbox):
 
 
 def test_the_code_and_the_password_are_stored_only_as_hashes(api, db, sms_outbox):
-    start(api)
+    key = start(api).json()["signup"]
     code = texted_code(sms_outbox, "0987654321")
     stored = PhoneVerification.objects.get()
     assert code not in stored.code_hash
     assert TEST_PASSWORD not in str(stored.payload)
-    api.post(REGISTER_CONFIRM, {"phone": "0987654321", "code": code})
+    api.post(REGISTER_CONFIRM, {"signup": key, "code": code})
     stored.refresh_from_db()
     assert stored.payload == {}  # the details are not kept once the account exists
 
@@ -59,50 +61,52 @@ def test_a_taken_number_gets_the_same_answer_and_its_owner_is_told(api, make_use
     free = start(api, phone="0987654321")
     taken = start(api, phone="+84 912 345 678")
     assert taken.status_code == free.status_code == 202
-    assert taken.json() == free.json()
+    assert set(taken.json()) == set(free.json()) == {"detail", "signup"}
+    assert taken.json()["detail"] == free.json()["detail"]
+    assert len(taken.json()["signup"]) == len(free.json()["signup"])
     told = [t for t in sms_outbox.messages() if t["to"] == "+84912345678"]
     assert len(told) == 1
     assert not re.search(r"\d{6}", told[0]["body"])  # no code for the stranger to use
     # The stranger cannot finish the sign-up with any code.
     for guess in ("000000", "123456", "999999"):
-        answer = api.post(REGISTER_CONFIRM, {"phone": "0912345678", "code": guess})
+        answer = api.post(REGISTER_CONFIRM, {"signup": taken.json()["signup"], "code": guess})
         assert answer.status_code == 400
         assert list(answer.json()) == ["code"]
     assert User.objects.filter(phone="+84912345678").count() == 1
 
 
 def test_five_wrong_codes_end_the_code_even_for_the_right_one(api, db, sms_outbox):
-    start(api)
+    key = start(api).json()["signup"]
     code = texted_code(sms_outbox, "0987654321")
     for _ in range(5):
-        assert api.post(REGISTER_CONFIRM, {"phone": "0987654321", "code": wrong(code)}).status_code == 400
-    assert api.post(REGISTER_CONFIRM, {"phone": "0987654321", "code": code}).status_code == 400
+        assert api.post(REGISTER_CONFIRM, {"signup": key, "code": wrong(code)}).status_code == 400
+    assert api.post(REGISTER_CONFIRM, {"signup": key, "code": code}).status_code == 400
     assert not User.objects.exists()
 
 
 def test_an_expired_code_is_refused(api, db, sms_outbox):
-    start(api)
+    key = start(api).json()["signup"]
     code = texted_code(sms_outbox, "0987654321")
     PhoneVerification.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert api.post(REGISTER_CONFIRM, {"phone": "0987654321", "code": code}).status_code == 400
+    assert api.post(REGISTER_CONFIRM, {"signup": key, "code": code}).status_code == 400
     assert not User.objects.exists()
 
 
 def test_a_new_code_replaces_the_old_one(api, db, sms_outbox):
-    start(api)
+    key = start(api).json()["signup"]
     first = texted_code(sms_outbox, "0987654321")
     with after_commit(execute=True):
-        assert api.post(RESEND, {"phone": "0987654321"}).status_code == 202
+        assert api.post(RESEND, {"signup": key}).status_code == 202
     second = texted_code(sms_outbox, "0987654321")
     assert len(sms_outbox.messages()) == 2
     if first != second:
-        assert api.post(REGISTER_CONFIRM, {"phone": "0987654321", "code": first}).status_code == 400
-    assert api.post(REGISTER_CONFIRM, {"phone": "0987654321", "code": second}).status_code == 201
+        assert api.post(REGISTER_CONFIRM, {"signup": key, "code": first}).status_code == 400
+    assert api.post(REGISTER_CONFIRM, {"signup": key, "code": second}).status_code == 201
 
 
 def test_resend_for_a_number_with_no_sign_up_answers_the_same_and_sends_nothing(api, db, sms_outbox):
     with after_commit(execute=True):
-        response = api.post(RESEND, {"phone": "0987654321"})
+        response = api.post(RESEND, {"signup": "no-such-sign-up"})
     assert response.status_code == 202
     assert sms_outbox.messages() == []
 
@@ -117,7 +121,7 @@ def test_codes_to_one_number_are_limited_per_hour(api, db, sms_outbox, settings)
 
 def test_confirming_is_rate_limited(api, db, sms_outbox, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup_confirm": "3/hour"}
-    guess = {"phone": "0987654321", "code": "111111"}
+    guess = {"signup": "no-such-sign-up", "code": "111111"}
     answers = [api.post(REGISTER_CONFIRM, guess).status_code for _ in range(4)]
     assert answers == [400, 400, 400, 429]
 
@@ -129,6 +133,36 @@ def test_details_are_checked_before_any_code_is_sent(api, db, sms_outbox):
         assert field in response.json()
     assert sms_outbox.messages() == []
     assert not PhoneVerification.objects.exists()
+
+
+def test_a_stranger_asking_for_the_same_number_cannot_take_the_sign_up_over(api, db, sms_outbox):
+    """The attack: while the owner signs up, a stranger signs up for the owner's number too.
+
+    The owner receives both codes. Whichever they type on their own sign-up, the account made
+    is theirs, with their password; the stranger's sign-up cannot end or finish the owner's.
+    """
+    owner = start(api, full_name="Chủ số", email="owner@example.vn")
+    owner_code = texted_code(sms_outbox, "0987654321")
+    stranger = APIClient()
+    with after_commit(execute=True):
+        taken_over = stranger.post(
+            REGISTER, registration(full_name="Kẻ lạ", email="evil@example.test", password="stranger-pass-1")
+        )
+    stranger_code = texted_code(sms_outbox, "0987654321")
+    assert taken_over.status_code == 202
+    # The stranger's code typed into the owner's sign-up is wrong there.
+    if stranger_code != owner_code:
+        mixed = api.post(REGISTER_CONFIRM, {"signup": owner.json()["signup"], "code": stranger_code})
+        assert mixed.status_code == 400
+    done = api.post(REGISTER_CONFIRM, {"signup": owner.json()["signup"], "code": owner_code})
+    assert done.status_code == 201
+    user = User.objects.get(phone="+84987654321")
+    assert (user.full_name, user.email) == ("Chủ số", "owner@example.vn")
+    assert user.check_password(TEST_PASSWORD) and not user.check_password("stranger-pass-1")
+    # And the stranger's own sign-up, with the code sent to the owner's phone, cannot make a second.
+    late = stranger.post(REGISTER_CONFIRM, {"signup": taken_over.json()["signup"], "code": stranger_code})
+    assert late.status_code == 400
+    assert User.objects.count() == 1
 
 
 def test_the_api_two_step_flow_makes_a_farmer(api, db, sms_outbox):

@@ -18,6 +18,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from marketplace.api.parsers import MAX_DEPTH
+from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -223,6 +224,18 @@ def test_personal_data_and_errors_named_in_the_issue(world):
     bad = APIClient()
     bad.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
     assert bad.get("/api/v1/products/")["Cache-Control"] == "private, no-store"
+
+
+def test_a_token_answered_to_an_anonymous_request_is_never_stored(world):
+    """The token endpoint has no signed-in user and no credentials, yet answers a secret."""
+    user = world.users["buyer_alice"]
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"phone": user.phone, "password": TEST_PASSWORD}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["token"]
+    assert response["Cache-Control"] == "private, no-store"
+    refused = APIClient().post("/api/v1/auth/register/confirm/", {"signup": "x", "code": "123456"})
+    assert refused["Cache-Control"] == "private, no-store"
 
 
 def test_pages_for_a_signed_in_user_are_private_no_store(world):

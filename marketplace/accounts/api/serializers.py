@@ -62,8 +62,18 @@ class MeUpdateSerializer(serializers.Serializer):
     )
 
 
-class RegisterConfirmSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=32)
+class SignupKeySerializer(serializers.Serializer):
+    signup = serializers.CharField(
+        max_length=64, help_text=_("The `signup` key from the answer to `auth/register/`.")
+    )
+
+
+class SignupStartedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    signup = serializers.CharField()
+
+
+class RegisterConfirmSerializer(SignupKeySerializer):
     code = serializers.RegexField(r"^\d{6}$", max_length=6)
 
 

@@ -19,6 +19,12 @@ from ..reauth import AccountLocked
 from ..selectors import user_data_export, user_list
 from . import serializers as s
 
+SIGNUP_STARTED = OpenApiResponse(
+    s.SignupStartedSerializer,
+    description="Accepted: a 6-digit code is texted to the number, unless it already has an account "
+    "(then its owner is told instead). The answer has the same shape either way; `signup` is "
+    "needed, with the code, by `auth/register/confirm/`.",
+)
 CODE_SENT = OpenApiResponse(
     s.DetailSerializer,
     description="Accepted: a 6-digit code is texted to the number, unless it already has an account "
@@ -30,14 +36,15 @@ ACCOUNT_LOCKED = OpenApiResponse(
 )
 
 
-def _code_sent_answer():
+def _code_sent_answer(**extra):
     return Response(
         {
             "detail": _(
                 "We have sent a 6-digit code by SMS to this number. Enter it to finish; it "
                 "expires in %(minutes)d minutes."
             )
-            % {"minutes": settings.PHONE_CODE_MINUTES}
+            % {"minutes": settings.PHONE_CODE_MINUTES},
+            **extra,
         },
         status=status.HTTP_202_ACCEPTED,
     )
@@ -55,11 +62,10 @@ class RegisterView(APIView):
     throttle_classes = [RateLimit]
     throttle_scope = "register"
 
-    @extend_schema(request=s.RegisterSerializer, responses={202: CODE_SENT, 429: THROTTLED_RESPONSE})
+    @extend_schema(request=s.RegisterSerializer, responses={202: SIGNUP_STARTED, 429: THROTTLED_RESPONSE})
     def post(self, request):
         data = validated(s.RegisterSerializer, request)
-        codes.signup_request(**data)
-        return _code_sent_answer()
+        return _code_sent_answer(signup=codes.signup_request(**data))
 
 
 class RegisterConfirmView(APIView):
@@ -75,24 +81,22 @@ class RegisterConfirmView(APIView):
     )
     def post(self, request):
         data = validated(s.RegisterConfirmSerializer, request)
-        user = codes.signup_confirm(**data)
+        user = codes.signup_confirm(key=data["signup"], code=data["code"])
         return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class RegisterResendView(APIView):
-    """Text a new code for the sign-up waiting on this number (the same answer if there is none)."""
+    """Text a new code for a sign-up still waiting (the same answer if there is none)."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_classes = [RateLimit]
     throttle_scope = "register"
 
-    @extend_schema(
-        request=s.PasswordResetRequestSerializer, responses={202: CODE_SENT, 429: THROTTLED_RESPONSE}
-    )
+    @extend_schema(request=s.SignupKeySerializer, responses={202: CODE_SENT, 429: THROTTLED_RESPONSE})
     def post(self, request):
-        data = validated(s.PasswordResetRequestSerializer, request)
-        codes.signup_code_resend(phone=data["phone"])
+        data = validated(s.SignupKeySerializer, request)
+        codes.signup_code_resend(key=data["signup"])
         return _code_sent_answer()
 
 
