@@ -4,8 +4,9 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_init
 
-from marketplace.outbox.worker import OutboxRelayStep
+from marketplace.outbox.worker import OutboxRelayStep, install_fork_hygiene
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
 
@@ -16,6 +17,13 @@ app.autodiscover_tasks()
 # Every worker relays the task outbox (marketplace/outbox): tasks recorded while the broker was
 # down are published once it is back.
 app.steps["worker"].add(OutboxRelayStep)
+
+
+@worker_init.connect(dispatch_uid="marketplace-fork-hygiene")
+def _no_connection_crosses_a_fork(**kwargs):
+    """A prefork pool forks children while the main process runs threads: none takes a database
+    connection along (marketplace/outbox/worker.py explains why, on SQLite and PostgreSQL)."""
+    install_fork_hygiene()
 
 
 def _cutoff_hour() -> int:

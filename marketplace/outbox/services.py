@@ -209,22 +209,24 @@ class Relay(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self):
-        from django.db import close_old_connections, connection
+        from .worker import close_connections, database_lock
 
         while not self.stopping.is_set():
             published = 0
-            try:
-                close_old_connections()
-                # Eager mode has no broker: the rows run after their own commits.
-                published = 0 if app.conf.task_always_eager else relay()
-            except DatabaseError as exc:
-                logger.warning("outbox relay: database unavailable (%s)", exc)
-                connection.close()
-            except Exception:
-                logger.exception("outbox relay failed")
+            # The connection is opened and closed under the lock a forking thread takes first:
+            # the worker's pool never forks while this thread has a connection (worker.py).
+            with database_lock:
+                try:
+                    # Eager mode has no broker: the rows run after their own commits.
+                    published = 0 if app.conf.task_always_eager else relay()
+                except DatabaseError as exc:
+                    logger.warning("outbox relay: database unavailable (%s)", exc)
+                except Exception:
+                    logger.exception("outbox relay failed")
+                finally:
+                    close_connections()
             if published < BATCH:
                 self.stopping.wait(self.interval)
-        connection.close()
 
     def stop(self):
         self.stopping.set()

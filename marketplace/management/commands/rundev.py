@@ -9,6 +9,29 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
+def commands(addr: str, python: str = sys.executable) -> dict[str, list[str]]:
+    """The processes `make run` starts, run from the project folder (tests start the same worker).
+
+    The worker is a prefork pool like a deployment's: its main process runs the outbox relay
+    thread while it forks children, and no database connection crosses those forks
+    (marketplace/outbox/worker.py), on SQLite as on PostgreSQL.
+    """
+    var = settings.VAR_DIR
+    return {
+        "web": [python, "manage.py", "runserver", addr, "--noreload"],
+        "worker": [
+            python, "-m", "celery", "-A", "marketplace", "worker",
+            "--loglevel=INFO", "--concurrency=2", "--without-gossip", "--without-mingle",
+            "--hostname", "worker@%h",
+        ],
+        "beat": [
+            python, "-m", "celery", "-A", "marketplace", "beat", "--loglevel=INFO",
+            "--schedule", str(var / "celerybeat-schedule"),
+            "--pidfile", str(var / "celerybeat.pid"),
+        ],
+    }
+
+
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and the periodic scheduler together."
 
@@ -16,25 +39,11 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000")
 
     def handle(self, *args, **opts):
-        python = sys.executable
         var = settings.VAR_DIR
-        commands = {
-            "web": [python, "manage.py", "runserver", opts["addr"], "--noreload"],
-            "worker": [
-                python, "-m", "celery", "-A", "marketplace", "worker",
-                "--loglevel=INFO", "--concurrency=2", "--without-gossip", "--without-mingle",
-                "--hostname", "worker@%h",
-            ],
-            "beat": [
-                python, "-m", "celery", "-A", "marketplace", "beat", "--loglevel=INFO",
-                "--schedule", str(var / "celerybeat-schedule"),
-                "--pidfile", str(var / "celerybeat.pid"),
-            ],
-        }
         # A beat pidfile left by a killed run would stop the scheduler from starting.
         (var / "celerybeat.pid").unlink(missing_ok=True)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+        procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands(opts["addr"]).items()}
         self.stdout.write(
             self.style.SUCCESS(f"\nChợ Nổi is running at http://{opts['addr']}/  (Ctrl-C stops all)\n")
         )
