@@ -1,5 +1,6 @@
 """Page forms; they parse input and leave the rules to services."""
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +39,10 @@ class SignupForm(ServiceErrorsMixin, forms.Form):
     phone = forms.CharField(label=_("Phone number"), max_length=32, widget=PHONE_WIDGET)
     email = forms.EmailField(label=_("Email (optional)"), required=False)
     password = forms.CharField(
-        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        # The rules before the first try, not only after a refusal (issue #22).
+        help_text=password_validation.password_validators_help_text_html(),
     )
     privacy_consent = forms.BooleanField(
         label=_("I have read and accept the privacy notice"), required=False

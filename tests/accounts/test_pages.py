@@ -151,3 +151,10 @@ def test_logout_needs_post_and_logs_out(client, make_user):
     response = client.post("/account/logout/")
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(("language", "rule"), [("vi", "ít nhất 8 ký tự"), ("en", "at least 8 characters")])
+def test_the_signup_page_shows_the_password_rules_before_the_first_try(client, db, language, rule):
+    client.cookies["cho_noi_language"] = language
+    page = client.get("/account/signup/").content.decode()
+    assert rule in page
