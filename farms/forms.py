@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.forms import PHONE_WIDGET, ServiceErrorsMixin
 from marketplace.errors import Conflict
-from marketplace.geo.models import Ward
+from marketplace.geo.forms import WardChoiceField, WardField  # noqa: F401  (checkout's <select>)
 
 from .models import CertificationKind, ProductStatus
 from .selectors import category_tree
@@ -111,21 +111,16 @@ class NeverShownInput(forms.TextInput):
         return None
 
 
-class WardChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, ward):
-        return f"{ward.name} ({ward.get_type_display()})"  # as Ward.display_full_name in English
-
-
 class FarmForm(FormErrorsMixin, forms.Form):
     """Register or edit a household; on edit the citizen ID is optional (blank keeps it)."""
 
     name = text(_("Household name"), max_length=120)
     representative_name = text(_("Representative"), max_length=120, autocomplete="name")
     phone = forms.CharField(label=_("Phone number"), max_length=32, widget=PHONE_WIDGET)
-    ward = WardChoiceField(
+    # A text box with suggestions, found by a current or former name ("Phong Điền", "Ô Môn").
+    ward = WardField(
         label=_("Ward or commune"),
-        queryset=Ward.objects.order_by("name_folded", "name"),
-        empty_label=_("Choose your ward or commune"),
+        help_text=_("Its name today, or the former one: Nhơn Nghĩa, Thị trấn Phong Điền, Ô Môn…"),
     )
     address = text(_("Address (street or hamlet)"), autocomplete="street-address")
     area_m2 = WholeNumberField(label=_("Farm area (m²)"))

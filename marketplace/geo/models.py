@@ -1,11 +1,13 @@
 """The 103 wards and communes of Cần Thơ (since 1 July 2025) and their former names."""
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
 class WardType(models.TextChoices):
-    PHUONG = "phuong", _("Ward")
+    # "Ward" alone is also a column heading ("Phường/xã": a ward or a commune); as the kind of
+    # one unit it is "Phường", hence the context.
+    PHUONG = "phuong", pgettext_lazy("kind of local unit", "Ward")
     XA = "xa", _("Commune")
 
 
@@ -28,15 +30,26 @@ class Ward(models.Model):
         verbose_name_plural = _("wards and communes")
 
     def __str__(self):
-        return self.full_name
+        # Every dropdown (forms, admin) shows a ward by this one name.
+        return self.display_full_name
 
     @property
     def display_full_name(self) -> str:
         """"Phường Cái Khế" in Vietnamese; "Cái Khế (Ward)" elsewhere: the name is a proper noun and
-        keeps its accents, the kind of unit is translated."""
+        keeps its accents, the kind of unit is translated.
+
+        The Vietnamese form is the ward's official full name, never built from a translated kind
+        of unit (the heading "Ward" reads "Phường/xã", which is no ward's name)."""
         if (get_language() or "vi").startswith("vi"):
             return self.full_name
         return f"{self.name} ({self.get_type_display()})"
+
+    @property
+    def english_full_name(self) -> str:
+        """"Cái Khế (Ward)", "Nhơn Ái (Commune)" whatever the active language: what an English
+        page offered, read back when it is typed or chosen."""
+        kind = "Ward" if self.type == WardType.PHUONG else "Commune"
+        return f"{self.name} ({kind})"
 
 
 class AliasKind(models.TextChoices):

@@ -97,7 +97,7 @@ def test_a_farmer_signs_up_lists_with_a_photo_sells_and_is_paid(
     page.get_by_label(t("Household name")).fill(HOUSEHOLD)
     page.get_by_label(t("Representative")).fill(REPRESENTATIVE)
     page.get_by_label(t("Phone number")).fill(phone)
-    page.get_by_label(t("Ward or commune")).select_option(place_ward.code)
+    page.get_by_label(t("Ward or commune")).fill(place_ward.full_name)  # a text box with suggestions
     page.get_by_label(t("Address (street or hamlet)")).fill(ADDRESS)
     page.get_by_label(t("Farm area (m²)")).fill("5000")
     page.get_by_label(t("Main crops")).fill(CROPS)
