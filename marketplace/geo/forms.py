@@ -55,7 +55,7 @@ class WardInput(forms.TextInput):
             widget["candidates"] = [
                 (ward.code, ward_label_with_former_names(ward, names)) for ward, names in self.candidates
             ]
-            widget["choose_label"] = _("Choose one of these wards or communes")
+            widget["choose_label"] = _("Choose your ward or commune")
         else:
             widget["options"] = [
                 (ward_label(ward), ", ".join(alias_labels(ward)))
