@@ -60,6 +60,7 @@ class ShipmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = [
         "reference",
+        "label",
         "carrier",
         "status",
         "pickup_ward",
@@ -70,7 +71,7 @@ class ShipmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "carrier", "run__date"]
     list_select_related = ["pickup_ward", "dropoff_ward"]
-    search_fields = ["reference"]
+    search_fields = ["reference", "label"]  # staff find a parcel by its order number too
     inlines = [ShipmentEventInline]
 
 
@@ -79,6 +80,7 @@ class RunShipmentInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     fields = [
         "reference",
+        "label",
         "status",
         "pickup_name",
         "dropoff_ward",

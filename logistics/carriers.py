@@ -27,7 +27,11 @@ class Stop:
 
 @dataclass(frozen=True)
 class ShipmentRequest:
-    """What a booker asks to carry; `reference` is its own key (booking twice books once)."""
+    """What a booker asks to carry; `reference` is its own key (booking twice books once).
+
+    `label` is what people read on the parcel (an order number), shown to couriers; the
+    reference is a key and stays off their pages.
+    """
 
     reference: str
     pickup: Stop
@@ -35,6 +39,7 @@ class ShipmentRequest:
     weight_kg: Decimal
     cash_to_collect: int = 0
     deliver_on: date | None = None
+    label: str = ""
 
 
 class Carrier:
@@ -66,6 +71,7 @@ class OwnCouriers(Carrier):
             return existing
         fields = {
             "carrier": self.code,
+            "label": request.label[:64],
             "pickup_ward_id": request.pickup.ward_code,
             "pickup_address": request.pickup.address,
             "pickup_name": request.pickup.name,
@@ -90,7 +96,6 @@ class OwnCouriers(Carrier):
 
         if Shipment.objects.filter(pk=shipment.pk, status=ShipmentStatus.BOOKED).exists():
             shipment_step(shipment=shipment, type=ShipmentStatus.CANCELLED, note="called off by the sender")
-
 
     def set_cash_to_collect(self, shipment: Shipment, amount: int) -> None:
         Shipment.objects.filter(

@@ -148,6 +148,9 @@ class Shipment(models.Model):
     carrier = models.CharField(_("carrier"), max_length=32)
     # The booker's key: booking the same reference twice gives the same shipment.
     reference = models.CharField(_("reference"), max_length=64, unique=True)
+    # What the booker writes on the parcel for people to read (orders: the order number); the
+    # courier's pages show it with the household (`pickup_name`), never the `reference` key.
+    label = models.CharField(_("label on the parcel"), max_length=64, blank=True, default="")
     pickup_ward = models.ForeignKey("geo.Ward", on_delete=models.PROTECT, related_name="+")
     pickup_address = models.CharField(max_length=200)
     pickup_name = models.CharField(max_length=120)

@@ -25,9 +25,22 @@ from .services import shipment_step, steps_allowed
 courier_only = role_required(Role.COURIER)
 
 
+#: The steps in the order the work goes: picked up, on the way, delivered; then what went wrong.
+WORK_ORDER = (
+    ShipmentStatus.PICKED_UP,
+    ShipmentStatus.IN_TRANSIT,
+    ShipmentStatus.DELIVERED,
+    ShipmentStatus.FAILED_ATTEMPT,
+    ShipmentStatus.RETURNED,
+)
+#: Steps for when a delivery did not go through: set apart from the ones that move it on.
+EXCEPTIONS = frozenset({ShipmentStatus.FAILED_ATTEMPT, ShipmentStatus.RETURNED})
+
+
 def _next_steps(shipment) -> list[ShipmentStatus]:
-    """What a courier may tap next (cancelling is the sender's, not theirs)."""
-    return [ShipmentStatus(step) for step in sorted(steps_allowed(shipment) - {ShipmentStatus.CANCELLED})]
+    """What a courier may tap next, in the work's order (cancelling is the sender's, not theirs)."""
+    allowed = steps_allowed(shipment)
+    return [step for step in WORK_ORDER if step in allowed]
 
 
 def _day(request) -> date:
@@ -72,7 +85,9 @@ def run_detail(request, pk: int):
     run = _own_run(request, pk)
     pickups, dropoffs = run_stops(run)
     for shipment in dropoffs:
-        shipment.next_steps = _next_steps(shipment)
+        steps = [step for step in _next_steps(shipment) if step != ShipmentStatus.PICKED_UP]
+        shipment.next_steps = [step for step in steps if step not in EXCEPTIONS]
+        shipment.exception_steps = [step for step in steps if step in EXCEPTIONS]
     return render(request, "logistics/run.html", {"run": run, "pickups": pickups, "dropoffs": dropoffs})
 
 
@@ -87,7 +102,8 @@ def run_print(request, pk: int):
             [
                 _("Stop"),
                 "#",
-                _("Reference"),
+                _("Order"),
+                _("Household"),
                 _("Ward"),
                 _("Address"),
                 _("Name"),
@@ -102,7 +118,8 @@ def run_print(request, pk: int):
                     [
                         kind,
                         n,
-                        shipment.reference,
+                        text_cell(shipment.label),
+                        text_cell(shipment.pickup_name),
                         getattr(shipment, f"{side}_ward").name,
                         text_cell(getattr(shipment, f"{side}_address")),
                         text_cell(getattr(shipment, f"{side}_name")),

@@ -297,6 +297,7 @@ def farm_order_ship(*, farm_order: FarmOrder) -> "FarmOrder":
     shipment = carrier().book(
         ShipmentRequest(
             reference=shipment_reference(farm_order.pk),
+            label=order.number,  # what the courier reads, with the household's name (pickup)
             pickup=Stop(ward_code=farm.ward_id, address=farm.address, name=farm.name, phone=farm.phone),
             dropoff=Stop(
                 ward_code=order.delivery_ward_id,

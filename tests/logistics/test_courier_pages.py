@@ -193,7 +193,9 @@ def test_the_printed_sheet_and_its_csv(ship, browser):
     url = reverse("logistics:run_print", args=[run.pk])
     page = browser.get(url).content.decode()
     assert page.index("Hộ Bảy Măng Cụt") < page.index("5 Nguyễn Trãi")
-    assert shipment.reference in page
+    number = shipment.farm_order.order.number
+    assert number in page
+    assert shipment.reference not in page  # the booking's key is not for people
     response = browser.get(url + "?format=csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="run-{run.date}-{run.pk}.csv"'
@@ -201,11 +203,11 @@ def test_the_printed_sheet_and_its_csv(ship, browser):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     farm = shipment.pickup_name
     assert rows == [
-        [vi("Stop"), "#", vi("Reference"), vi("Ward"), vi("Address"), vi("Name"), vi("Phone"), "kg",
-         vi("Cash to collect")],
-        [vi("Pickup"), "1", shipment.reference, shipment.pickup_ward.name, "Ấp Nhơn Lộc 1", farm,
+        [vi("Stop"), "#", vi("Order"), vi("Household"), vi("Ward"), vi("Address"), vi("Name"), vi("Phone"),
+         "kg", vi("Cash to collect")],
+        [vi("Pickup"), "1", number, farm, shipment.pickup_ward.name, "Ấp Nhơn Lộc 1", farm,
          shipment.pickup_phone, "2.000", ""],
-        [vi("Delivery"), "1", shipment.reference, shipment.dropoff_ward.name, "5 Nguyễn Trãi", "Chị Lan",
+        [vi("Delivery"), "1", number, farm, shipment.dropoff_ward.name, "5 Nguyễn Trãi", "Chị Lan",
          "+84912345678", "2.000", str(shipment.cash_to_collect)],
     ]  # fmt: skip
 
@@ -287,5 +289,5 @@ def test_typed_text_in_the_run_csv_is_never_a_formula(ship, browser):
     run, _shipment = one_run(ship, farm="Hộ Bảy", address="=HYPERLINK(\"http://x\";\"bấm\")")
     response = browser.get(reverse("logistics:run_print", args=[run.pk]) + "?format=csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[2][4] == "'=HYPERLINK(\"http://x\";\"bấm\")"
+    assert rows[2][5] == "'=HYPERLINK(\"http://x\";\"bấm\")"
     assert not any(cell.startswith("=") for row in rows for cell in row)
