@@ -2,14 +2,20 @@
 
 Matching is the same on SQLite and PostgreSQL: the query is folded (no accents, lower case,
 `đ` = `d`) and split into words, and every word must appear as a whole word in the listing's
-`search_document` (name, description, categories in vi and en, household, ward and the ward's
-former names). Whole words, so `dua` never finds `Đậu` and `rau` never finds `Sầu riêng`.
+`search_document` (name, description, categories in vi and en, ward and the ward's former
+names, household). Whole words, so `dua` never finds `Đậu` and `rau` never finds `Sầu riêng`.
 A one-letter word is a word like any other: place names need them (`Ô Môn`, `Châu Thành A`,
 `Phường 8`), and as a whole word a lone letter cannot match inside a longer one.
 
-Ranking, highest first: the accented words as typed in the name (only when the query carries
-accents, so `dừa` puts coconut above `dưa` melon), the folded phrase in the name, every word
-in the name, a match elsewhere; newest first among equals. On PostgreSQL a query that matches
+Ranking, highest first: the listing's own name, then its description, its category, its ward,
+and last its household's name, each word counted where it first occurs in the document (whose
+sections are in that order). Within the name: the accented words as typed (only when the query
+carries accents, so `dừa` puts coconut above `dưa` melon), then the folded phrase opening the
+name (Vietnamese names the thing first: `Sầu riêng Ri6` is durian, `Bánh pía sầu riêng` a
+cake), the phrase anywhere in it, every word in it. Newest first among equals. A listing found
+only through its household's name (`sau rieng` and the sugarcane of "Vườn sầu riêng Ba Lành")
+is left out when any listing matches in its own name, description or category, and comes last
+otherwise (`ut hien` still lists that household's produce). On PostgreSQL a query that matches
 nothing exactly falls back to trigram word similarity of the folded query to the folded name
 (typos), ranked by similarity; when anything matches exactly the results are SQLite's.
 """
@@ -23,6 +29,8 @@ from functools import reduce
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import StrIndex
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,21 +113,37 @@ def _padded(words: list[str]) -> str:
 # --- Search columns -----------------------------------------------------------------------
 
 
+#: Marks opening each section of `search_document` after the name, in rank order: a match in
+#: an earlier section ranks higher. No query word can match a mark (" |c " holds no " c ").
+SECTION_MARKS = {"description": "|d", "category": "|c", "place": "|p", "household": "|h"}
+
+
 def search_columns(product) -> dict[str, str]:
-    """Return the search columns of a listing (its category, household and ward loaded)."""
+    """Return the search columns of a listing (its category, household and ward loaded).
+
+    `search_document` is " name |d description |c categories |p ward and its former names
+    |h household ", folded; the position of a word's first occurrence tells which section
+    it matched in.
+    """
     category = product.category
     categories = [category, category.parent] if category.parent_id else [category]
     ward = product.farm.ward
-    parts = [product.name, product.description]
-    for node in categories:
-        parts += [node.name, node.name_en]
-    parts += [product.farm.name, ward.name]
+    place = [ward.name]
     for alias in ward.aliases.all():
-        parts += [alias.short_name, alias.label]
+        place += [alias.short_name, alias.label]
+    sections = {
+        "description": [product.description],
+        "category": [text for node in categories for text in (node.name, node.name_en)],
+        "place": place,
+        "household": [product.farm.name],
+    }
+    document = folded_words(product.name)
+    for section, parts in sections.items():
+        document += [SECTION_MARKS[section], *folded_words(" ".join(part for part in parts if part))]
     return {
         "search_name": _padded(accented_words(product.name)),
         "search_name_folded": _padded(folded_words(product.name)),
-        "search_document": _padded(folded_words(" ".join(part for part in parts if part))),
+        "search_document": _padded(document),
     }
 
 
@@ -197,22 +221,43 @@ class SearchQuery:
     def _all(self, field: str, words) -> Q:
         return Q(*(Q(**{f"{field}__contains": f" {word} "}) for word in words))
 
+    def _before(self, section: str) -> Q:
+        """Return the condition: every word first occurs in the document before `section`."""
+        start = StrIndex("search_document", Value(f" {SECTION_MARKS[section]} "))
+        return Q(*(LessThan(StrIndex("search_document", Value(f" {word} ")), start) for word in self.words))
+
     def matches(self) -> Q:
         """Return the condition: every word is a whole word of the search document."""
         return self._all("search_document", self.words)
 
+    def in_own_text(self) -> Q:
+        """Return the condition: every word is in the listing's name, description or category."""
+        return self._before("place")
+
+    def through_household(self) -> Q:
+        """Return the condition: some word is found only in the household's name."""
+        return ~self._before("household")
+
     def rank(self) -> Case:
-        """Return the relevance score: 4 accents as typed in the name ... 1 a match elsewhere."""
-        in_name = self._all("search_name_folded", self.words)
+        """Return the relevance score, from the accents as typed opening the name (highest) to
+        a match that needs the household's name (1)."""
+        name_tiers = [
+            Q(search_name_folded__startswith=self.phrase),  # the phrase opens the name
+            Q(search_name_folded__contains=self.phrase),
+            self._all("search_name_folded", self.words),
+        ]
         tiers = []
         if self.accented:
-            tiers.append(When(self._all("search_name", self.accented) & in_name, then=Value(4.0)))
-        tiers += [
-            When(search_name_folded__contains=self.phrase, then=Value(3.0)),
-            When(in_name, then=Value(2.0)),
+            accents = self._all("search_name", self.accented)
+            tiers += [accents & condition for condition in name_tiers]
+        tiers += name_tiers
+        tiers += [self._before("category"), self._before("place"), self._before("household")]
+        # Scores from len(tiers) + 1 down to 2; 1 when some word is only in the household's name.
+        scores = range(len(tiers) + 1, 1, -1)
+        whens = [
+            When(condition, then=Value(float(score))) for condition, score in zip(tiers, scores, strict=True)
         ]
-        # Otherwise a match elsewhere: description, category, household or ward.
-        return Case(*tiers, default=Value(1.0), output_field=FloatField())
+        return Case(*whens, default=Value(1.0), output_field=FloatField())
 
 
 def _typo_tolerant() -> bool:
@@ -229,7 +274,12 @@ def _search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
     # on SQLite. A separate probe rather than an OR in one query: the OR would stop PostgreSQL
     # from using the trigram index for the exact words (a scan of every listing instead).
     if not _typo_tolerant() or matched.exists():
-        return matched.annotate(search_rank=query.rank())
+        # A listing found only through its household's name stays out when another listing
+        # (the filters apply) has every word in its own text. The subquery does not depend on
+        # the row, so both databases run it once, in the same query.
+        better = queryset.filter(query.matches() & query.in_own_text())
+        kept = matched.filter(~query.through_household() | ~Exists(better))
+        return kept.annotate(search_rank=query.rank())
     from django.contrib.postgres.search import TrigramWordSimilarity
 
     # Typo matches rank by similarity (below 1). This scans the names of the listings the

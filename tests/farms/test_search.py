@@ -202,6 +202,123 @@ def test_punctuation_alone_matches_nothing(catalogue):
     assert len(product_catalogue(q="   ")) == len(LISTINGS)  # blank: no search at all
 
 
+# --- The produce before the household (issue #22) -----------------------------------------------
+
+# Households whose names hold produce words: name, ward code. 31299 is the ward Phong Điền.
+NAMED_HOUSEHOLDS = {
+    "ba_lanh": ("Vườn sầu riêng Ba Lành", "31299"),
+    "ut_hien": ("Trại cá tra Út Hiền", "31153"),  # Ô Môn
+    "sau": ("Hộ ông Sáu", "31207"),  # Thốt Nốt
+    "tu": ("Hộ bà Tư", "31186"),  # Cái Răng
+    "banh": ("Cơ sở bánh Phong Điền", "31186"),  # named after a place it is not in
+}
+# Oldest first: newest-first would list them the other way round from relevance.
+NAMED_LISTINGS = [
+    ("Sầu riêng Ri6", "sau", 201, "Cơm vàng, hạt lép."),
+    ("Monthong hạt lép", "sau", 201, "Trái 3–5 kg."),  # durian by its category alone
+    ("Kẹo dừa", "tu", 601, "Kẹo dừa Bến Tre, có vị sầu riêng."),  # durian in its description
+    ("Cá tra phi lê", "tu", 401, "Cá nuôi ao đất, làm sạch."),
+    ("Khô cá tra phồng", "tu", 602, ""),
+    ("Bánh pía sầu riêng", "ba_lanh", 601, "Hộp 4 cái, nhân đậu xanh và trứng muối."),
+    ("Mía tím", "ba_lanh", 299, "Mía ép nước, bó 10 cây."),
+    ("Tôm càng xanh", "ut_hien", 402, "Tôm nuôi ruộng lúa."),
+    ("Cá lóc đồng", "ut_hien", 401, "Cá lóc bắt đồng, 0,5–1 kg/con."),
+    ("Bánh tét lá cẩm", "banh", 601, ""),
+]
+
+
+def make_named_market(make_user) -> Catalogue:
+    """Build NAMED_HOUSEHOLDS and NAMED_LISTINGS (the API tests use them too)."""
+    official = make_user(Role.OFFICIAL)
+    farms = {
+        key: make_farm(make_user, official=official, name=name, ward=code)
+        for key, (name, code) in NAMED_HOUSEHOLDS.items()
+    }
+    products = {
+        name: make_product(
+            farms[farm], name=name, category=category, description=description, status="active"
+        )
+        for name, farm, category, description in NAMED_LISTINGS
+    }
+    return Catalogue(farms, products, official)
+
+
+@pytest.fixture
+def named_market(make_user) -> Catalogue:
+    return make_named_market(make_user)
+
+
+DURIAN = ["Sầu riêng Ri6", "Bánh pía sầu riêng", "Kẹo dừa", "Monthong hạt lép"]
+PANGASIUS = ["Cá tra phi lê", "Khô cá tra phồng"]
+NAMED_SEARCHES = [
+    # The durian itself, then the name that holds the words later (a cake), then a description,
+    # then a category; the sugarcane of "Vườn sầu riêng Ba Lành" not at all.
+    Search("sau rieng", DURIAN, absent=("Mía tím",)),
+    Search("sầu riêng", DURIAN, absent=("Mía tím",)),
+    Search("SẦU RIÊNG", DURIAN, absent=("Mía tím",)),
+    Search("durian", ["Monthong hạt lép", "Sầu riêng Ri6"], absent=("Mía tím", "Bánh pía sầu riêng")),
+    # Pangasius, not the shrimp and snakehead of "Trại cá tra Út Hiền".
+    Search("ca tra", PANGASIUS, absent=("Tôm càng xanh", "Cá lóc đồng")),
+    Search("cá tra", PANGASIUS, absent=("Tôm càng xanh", "Cá lóc đồng")),
+    # Nothing better: the household's name finds its listings (newest first).
+    Search("ba lanh", ["Mía tím", "Bánh pía sầu riêng"]),
+    Search("vuon sau rieng ba lanh", ["Mía tím", "Bánh pía sầu riêng"]),
+    Search("ut hien", ["Cá lóc đồng", "Tôm càng xanh"]),
+    Search("tom ut hien", ["Tôm càng xanh"]),  # a word of its own and the household's name
+    # The ward's listings, then last the household named after the place.
+    Search("phong dien", ["Mía tím", "Bánh pía sầu riêng", "Bánh tét lá cẩm"]),
+    Search("mia phong dien", ["Mía tím"]),
+]
+
+
+@pytest.mark.parametrize("search", NAMED_SEARCHES, ids=[s.query for s in NAMED_SEARCHES])
+def test_produce_ranks_above_the_household_named_after_it(named_market, search):
+    found = names(product_catalogue(q=search.query))
+    assert found == search.expected
+    assert not set(search.absent) & set(found)
+    assert set(search.absent) <= set(named_market.products)
+
+
+def test_a_household_match_counts_only_when_nothing_better_passes_the_filters(named_market):
+    # Among "other fruit" the sugarcane is the only listing with the words: it is shown.
+    assert names(product_catalogue(q="sau rieng", category=299)) == ["Mía tím"]
+    # Within the household, its cake has the words in its name: the sugarcane stays out.
+    ba_lanh = named_market.farms["ba_lanh"]
+    assert names(product_catalogue(q="sau rieng", farm=ba_lanh)) == ["Bánh pía sầu riêng"]
+    # The household's listings alone, the cake paused: the sugarcane comes back.
+    services.product_update(product=named_market.products["Bánh pía sầu riêng"], status="paused")
+    assert names(product_catalogue(q="sau rieng", farm=ba_lanh)) == ["Mía tím"]
+    assert names(product_catalogue(q="sau rieng")) == ["Sầu riêng Ri6", "Kẹo dừa", "Monthong hạt lép"]
+
+
+def test_sorting_by_price_keeps_the_household_matches_out(named_market):
+    prices = {"Mía tím": 1000, "Sầu riêng Ri6": 90000, "Bánh pía sầu riêng": 60000}
+    for name, price in prices.items():
+        services.product_update(product=named_market.products[name], price=price)
+    found = names(product_catalogue(q="sau rieng", ordering="price"))
+    assert "Mía tím" not in found
+    assert found[-1] == "Sầu riêng Ri6"
+    assert names(product_catalogue(q="ca tra", ordering="newest")) == PANGASIUS[::-1]
+
+
+def test_a_renamed_household_leaves_and_enters_the_ranking(named_market):
+    farm = named_market.farms["tu"]
+    services.farm_update(farm=farm, by=farm.owner, name="Vườn sầu riêng Tư")
+    services.farm_decide(farm=farm, by=named_market.official, decision="approve")
+    # "Kẹo dừa" still has the words in its own description; the fish only in the new name.
+    assert names(product_catalogue(q="sau rieng")) == DURIAN
+    assert names(product_catalogue(q="vuon tu")) == ["Khô cá tra phồng", "Cá tra phi lê", "Kẹo dừa"]
+
+
+def test_search_document_sections_are_in_rank_order(named_market):
+    document = named_market.products["Mía tím"].search_document
+    assert document.startswith(" mia tim |d mia ep nuoc ")
+    sections = [document.index(f" {mark} ") for mark in ("|d", "|c", "|p", "|h")]
+    assert sections == sorted(sections)
+    assert document.endswith(" |h vuon sau rieng ba lanh ")
+    assert document.index(" phong dien ") > sections[2]  # the ward, in the place section
+
+
 # --- Typos (PostgreSQL) ---------------------------------------------------------------------
 
 

@@ -11,8 +11,10 @@ from farms import services
 from farms.models import Farm, FarmStatus, Product, ProductImage
 from farms.search import refresh_search_columns
 from marketplace.accounts.models import Role
+from tests.storefront.helpers import card_ids
 
 from .factories import make_certification, make_farm, make_product
+from .test_search import DURIAN, PANGASIUS, make_named_market
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +165,37 @@ def test_suspension_removes_listings_from_search_at_once(shop, api, api_as, offi
     assert names(api.get(LIST + "?q=dua")) == []
     assert names(api.get(LIST + "?certification=ocop4")) == []
     assert names(api.get(LIST)) == ["Sầu riêng Ri6", "Măng cụt"]
+
+
+# --- The produce before the household (issue #22) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sau rieng", DURIAN),  # not the sugarcane of "Vườn sầu riêng Ba Lành"
+        ("sầu riêng", DURIAN),
+        ("ca tra", PANGASIUS),  # not the shrimp and snakehead of "Trại cá tra Út Hiền"
+        ("ba lanh", ["Mía tím", "Bánh pía sầu riêng"]),  # nothing better: the household's
+        ("phong dien", ["Mía tím", "Bánh pía sầu riêng", "Bánh tét lá cẩm"]),  # its name last
+    ],
+)
+def test_the_api_and_the_search_page_rank_the_produce_first(make_user, api, client, query, expected):
+    market = make_named_market(make_user)
+    assert names(api.get(LIST, {"q": query})) == expected
+    page = client.get("/tim-kiem/", {"q": query})
+    assert page.status_code == 200
+    assert card_ids(page) == [market.products[name].pk for name in expected]
+
+
+def test_a_households_listings_rank_the_same(make_user, api):
+    market = make_named_market(make_user)
+    ba_lanh = farm_products(market.farms["ba_lanh"])
+    assert names(api.get(ba_lanh, {"q": "sau rieng"})) == ["Bánh pía sầu riêng"]
+    assert names(api.get(ba_lanh, {"q": "sau rieng", "category": 299})) == ["Mía tím"]
+    ut_hien = farm_products(market.farms["ut_hien"])
+    assert names(api.get(ut_hien, {"q": "ca tra"})) == ["Cá lóc đồng", "Tôm càng xanh"]
+    assert names(api.get(ut_hien, {"q": "ca"})) == ["Cá lóc đồng"]
 
 
 # --- Query counts -------------------------------------------------------------------------------
