@@ -5,7 +5,7 @@ only its own farm orders from `new` on; anything else is not found.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,18 @@ from farms.selectors import products_public, products_visible_to
 from logistics.models import ShipmentEvent
 from marketplace.accounts.models import Role
 
-from .models import Cart, CartLine, FarmOrder, LedgerEntry, Order, OrderLine, Payment, Problem, StatusChange
+from .models import (
+    Cart,
+    CartLine,
+    FarmOrder,
+    LedgerEntry,
+    LedgerKind,
+    Order,
+    OrderLine,
+    Payment,
+    Problem,
+    StatusChange,
+)
 from .states import HOUSEHOLD_VISIBLE_STATUSES
 
 
@@ -398,6 +409,34 @@ class LedgerStatement:
     def month_label(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
+    @property
+    def start(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> date:
+        return month_bounds(self.year, self.month)[1].date() - timedelta(days=1)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """The month in the household's words, every amount as a positive number of đồng.
+
+        `sales` (delivered orders) less `refunds`, `commission` and `tax` is `earned`; `paid` went
+        to the household's bank. Opening balance + earned − paid = closing balance. Commission and
+        tax are net of what refunds gave back, so either may be negative in a month of refunds only.
+        """
+        sales = sum(entry.gross for entry in self.entries if entry.kind == LedgerKind.SALE)
+        refunds = -sum(entry.gross for entry in self.entries if entry.kind == LedgerKind.REFUND)
+        paid = -sum(entry.net for entry in self.entries if entry.kind == LedgerKind.PAYOUT)
+        return {
+            "sales": sales,
+            "refunds": refunds,
+            "commission": self.totals["commission"],
+            "tax": self.totals["tax"],
+            "earned": self.totals["net"] + paid,
+            "paid": paid,
+        }
+
 
 def ledger_statement(*, farm: Farm, year: int, month: int) -> LedgerStatement:
     """Return the household's statement of a month (two queries, whatever the number of entries).
@@ -418,13 +457,34 @@ def ledger_statement(*, farm: Farm, year: int, month: int) -> LedgerStatement:
 
 
 def ledger_months(*, farm: Farm) -> list[dict]:
-    """Return the months with entries, newest first: `{month, entries, net}` (one query)."""
+    """Return the months with entries, newest first (one query).
+
+    Each is `{month, entries, net, earned, paid}`: `net` changes the balance; `earned` is the
+    month's sales less refunds, commission and tax; `paid` (positive) went to the bank; so
+    net = earned − paid.
+    """
     zone = ZoneInfo(settings.TIME_ZONE)
+    payout = Q(kind=LedgerKind.PAYOUT)
     rows = (
         LedgerEntry.objects.filter(farm=farm)
         .annotate(month=TruncMonth("at", tzinfo=zone))
         .values("month")
-        .annotate(entries=Count("id"), net=Sum("net"))
+        .annotate(
+            # Before `net=`, which from there on names the aggregate rather than the column.
+            earned=Sum("net", filter=~payout, default=0),
+            paid=Sum("net", filter=payout, default=0),
+            entries=Count("id"),
+            net=Sum("net"),
+        )
         .order_by("-month")
     )
-    return [{"month": row["month"].date(), "entries": row["entries"], "net": row["net"]} for row in rows]
+    return [
+        {
+            "month": row["month"].date(),
+            "entries": row["entries"],
+            "net": row["net"],
+            "earned": row["earned"],
+            "paid": -row["paid"],
+        }
+        for row in rows
+    ]

@@ -2,21 +2,26 @@
 
 import csv
 import io
+import re
 from datetime import datetime
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from marketplace.accounts.models import Role
+from marketplace.money import format_vnd
 from orders.models import LedgerEntry
 from orders.selectors import ledger_months, ledger_statement
 from orders.services.ledger import farm_balance, ledger_reverse, payout_record
+from orders.templatetags.statement_tags import deduction, paid_vnd, signed_vnd
 
-from .ledger_helpers import deliver, household, listing, resolved_problem, staff_user
+from .ledger_helpers import PROCESSED, deliver, household, listing, resolved_problem, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +110,16 @@ def test_the_household_sees_its_months_and_balance(history, farm, client):
     html = page.content.decode()
     assert '<strong class="big money" id="balance">33.000 ₫</strong>' in html
     assert html.index('href="/farmer/statements/2026-11/"') < html.index('href="/farmer/statements/2026-10/"')
-    assert "-62.000 ₫" in html and "95.000 ₫" in html
+    # November earned 47,500 − 9,500 = 38,000 and 100,000 went to the bank: two positive sums,
+    # never the month's "net" of −62,000 that read as a loss.
+    november = _row(html, 'href="/farmer/statements/2026-11/"')
+    assert "Tháng 11/2026" in november or "Month 11/2026" in november
+    assert _cells(november) == ["38.000 ₫", "100.000 ₫"]
+    assert _cells(_row(html, 'href="/farmer/statements/2026-10/"')) == ["95.000 ₫", "0 ₫"]
+    table = html[html.rindex("<table", 0, html.index("statement-months")) : html.index("</table>")]
+    shown = re.sub(r"<[^>]*>", " ", table)  # what a person reads, not the markup
+    assert "62.000" not in shown and "−" not in shown and "-" not in shown
+    assert "Số bút toán" not in html and "bút toán" not in html
 
 
 def test_the_household_statement_page(history, farm, client):
@@ -116,15 +130,177 @@ def test_the_household_statement_page(history, farm, client):
     rows = page.context["statement"].entries
     assert len(rows) == 3
     assert history["november"].order.number in html and "VCB 0001" in html and "Đợt 1" in html
-    opening = html[html.index('id="opening"') :]
-    assert opening.index("95.000 ₫") < opening.index("</tr>")
-    closing = html[html.index('id="closing"') :]
-    assert closing.index("33.000 ₫") < closing.index("</tr>")
-    totals = html[html.index('id="totals"') : html.index('id="closing"')]
-    for amount in ("40.000 ₫", "2.000 ₫", "0 ₫", "-62.000 ₫"):
-        assert amount in totals
-    assert "01/11/2026" in html  # the sale just after midnight is dated in Cần Thơ time
+    assert _amount(html, "opening") == "95.000 ₫"
+    assert _amount(html, "closing") == "33.000 ₫"
+    assert "01/11/2026" in html and "30/11/2026" in html  # the month's first and last day
+    # Each entry in the household's signs: a sale earns, a refund takes back, a payout is paid.
+    sale, payout, refund = (_row(html, f'id="entry{entry.pk}"') for entry in rows)
+    assert _cells(sale) == ["50.000 ₫", "−2.500 ₫", "0 ₫", "47.500 ₫"]
+    assert _cells(refund) == ["−10.000 ₫", "+500 ₫", "0 ₫", "−9.500 ₫"]
+    assert _cells(payout) == ["100.000 ₫"]
+    assert "01/11/2026" in sale  # the sale just after midnight is dated in Cần Thơ time
+    totals = _row(html, 'id="totals"')
+    assert _cells(totals) == ["40.000 ₫", "−2.000 ₫", "0 ₫", "38.000 ₫", "100.000 ₫"]
     assert "orders/statement.css" in html and 'href="?format=csv"' in html  # printable, downloadable
+
+
+def _row(html: str, marker: str) -> str:
+    """The table row holding `marker`."""
+    at = html.index(marker)
+    return html[html.rindex("<tr", 0, at) : html.index("</tr>", at)]
+
+
+MONEY_CELL = re.compile(r'<td class="num money"[^>]*>([^<]*)</td>')
+
+
+def _cells(row: str) -> list[str]:
+    """The row's amounts, in order, as shown."""
+    return MONEY_CELL.findall(row)
+
+
+def _amount(html: str, element_id: str) -> str:
+    """The amount beside a label of the statement's summary (`<div id=…><dt>…</dt><dd>…</dd>`)."""
+    block = html[html.index(f'id="{element_id}"') :]
+    return re.search(r'<dd class="amount">([^<]*)</dd>', block).group(1)
+
+
+@pytest.fixture
+def full_month(buyer, farm, staff):
+    """March 2026: a sale of fruit (no tax), a sale of processed goods (taxed), a refund on the
+    taxed sale and a payout; February carries 0 (nothing before)."""
+    fruit = listing(farm, price=100000)
+    cake = listing(farm, price=200000, category=PROCESSED, name="Bánh pía")
+    with time_machine.travel(at(2026, 3, 2, 8), tick=False):
+        first = deliver(buyer, [(fruit, 1)])
+    with time_machine.travel(at(2026, 3, 5, 8), tick=False):
+        second = deliver(buyer, [(cake, 2)])
+    with time_machine.travel(at(2026, 3, 10, 8), tick=False):
+        payout = payout_record(farm=farm, amount=250000, reference="ACB 77", by=staff)
+    with time_machine.travel(at(2026, 3, 20, 8), tick=False):
+        problem = resolved_problem(second, refund=200000)
+        refund = ledger_reverse(farm_order=second, key=f"refund:{problem.pk}")
+    return {"first": first, "second": second, "payout": payout, "refund": refund}
+
+
+def test_a_month_with_sales_commission_tax_a_refund_and_a_payout_reads_in_the_households_signs(
+    full_month, farm, client
+):
+    entries = {e.kind + str(e.farm_order_id): e for e in LedgerEntry.objects.filter(farm=farm)}
+    taxed = entries[f"sale{full_month['second'].pk}"]
+    refund = entries[f"refund{full_month['second'].pk}"]
+    assert taxed.tax > 0 and refund.tax < 0  # processed goods are taxed; the refund gives tax back
+    sales = 100000 + 400000
+    commission = 5000 + taxed.commission + refund.commission
+    tax = taxed.tax + refund.tax
+    statement = ledger_statement(farm=farm, year=2026, month=3)
+    assert statement.summary == {
+        "sales": sales,
+        "refunds": 200000,
+        "commission": commission,
+        "tax": tax,
+        "earned": sales - 200000 - commission - tax,
+        "paid": 250000,
+    }
+    assert statement.closing_balance == farm_balance(farm) == sales - 200000 - commission - tax - 250000
+    assert commission > 0 and tax > 0
+
+    client.force_login(farm.owner)
+    html = client.get("/farmer/statements/2026-03/").content.decode()
+    assert _amount(html, "sum-sales") == "500.000 ₫"  # sales: positive, no sign
+    assert _amount(html, "sum-refunds") == "−200.000 ₫"
+    assert _amount(html, "sum-commission") == f"−{format_vnd(commission)}"  # deductions
+    assert _amount(html, "sum-tax") == f"−{format_vnd(tax)}"
+    assert _amount(html, "sum-paid") == "250.000 ₫"  # paid to the bank: positive, plain label
+    assert "Đã chuyển vào tài khoản ngân hàng" in html or "Paid into your bank account" in html
+    assert _amount(html, "opening") == "0 ₫"
+    assert _amount(html, "closing") == format_vnd(farm_balance(farm))  # what the ledger says
+    payout_row = _row(html, f'id="entry{full_month["payout"].pk}"')
+    assert _cells(payout_row) == ["250.000 ₫"]
+    for shown in (html, payout_row):
+        assert "−250.000" not in shown and "-250.000" not in shown  # no minus before a payout
+    assert "Số bút toán" not in html and "bút toán" not in html
+    # Commission and tax given back by the refund show as additions, not as a double minus.
+    assert _cells(_row(html, f'id="entry{refund.pk}"'))[1:3] == [
+        f"+{format_vnd(-refund.commission)}",
+        f"+{format_vnd(-refund.tax)}",
+    ]
+
+
+def test_the_english_page_speaks_of_earnings_and_payments(history, farm, client):
+    client.force_login(farm.owner)
+    client.cookies["cho_noi_language"] = "en"
+    html = client.get("/farmer/statements/2026-11/").content.decode()
+    for label in ("Sales of delivered orders", "Paid into your bank account this month", "Still owed to"):
+        assert label in html
+    months = client.get("/farmer/statements/").content.decode()
+    assert "Month 11/2026" in months and "Entries" not in months and "Net for the month" not in months
+
+
+class _Unbreakable(HTMLParser):
+    """Collect each date, amount and order code with the classes of the elements around it."""
+
+    VALUES = re.compile(r"\d{2}/\d{2}/\d{4}|\d{2}/\d{4}|[−+-]?\d{1,3}(?:\.\d{3})* ₫|CN-\d{4}-\d{4}|VCB 0001")
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[tuple[str, set[str]]] = []
+        self.found: list[tuple[str, set[str], list[str]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("br", "img", "input", "meta", "link", "hr"):
+            return
+        self.stack.append((tag, set((dict(attrs).get("class") or "").split())))
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        classes = set().union(*(c for _, c in self.stack)) if self.stack else set()
+        tags = [t for t, _ in self.stack]
+        for value in self.VALUES.findall(data):
+            self.found.append((value, classes, tags))
+
+
+#: Classes whose elements site.css or statement.css keep on one line (white-space: nowrap).
+NOWRAP = {"nowrap", "money", "amount"}
+
+
+def _nowrap_rules_exist():
+    site = (settings.BASE_DIR / "marketplace/static/css/site.css").read_text()
+    statement = (settings.BASE_DIR / "orders/static/orders/statement.css").read_text()
+    assert "th, td { overflow-wrap: normal; word-break: keep-all; }" in site
+    assert "td.num, td.money, .nowrap { white-space: nowrap; }" in site
+    assert ".money { white-space: nowrap; }" in site
+    assert re.search(r"\.sums dd \{[^}]*white-space: nowrap", statement)
+    assert ".statement h1 { overflow-wrap: normal; }" in statement
+
+
+@pytest.mark.parametrize("url", ["/farmer/statements/", "/farmer/statements/2026-11/"])
+def test_every_date_amount_and_code_is_in_an_element_that_never_breaks(history, farm, client, url):
+    _nowrap_rules_exist()
+    client.force_login(farm.owner)
+    parser = _Unbreakable()
+    parser.feed(client.get(url).content.decode())
+    values = [value for value, _, _ in parser.found]
+    assert values, url
+    for value, classes, tags in parser.found:
+        if "print-only" in classes or "title" in tags:
+            continue
+        if tags[-1:] == ["h1"] and "statement" in classes:
+            continue  # statement.css: `.statement h1 { overflow-wrap: normal; }`
+        assert classes & NOWRAP, (url, value, classes)
+    if url.endswith("2026-11/"):
+        assert {"01/11/2026", "15/11/2026", "20/11/2026", "30/11/2026"} <= set(values)
+    else:
+        assert {"11/2026", "10/2026"} <= set(values)
+
+
+def test_deductions_and_signed_amounts_print_their_true_sign():
+    assert deduction(2000) == "−2.000 ₫" and deduction(-500) == "+500 ₫" and deduction(0) == "0 ₫"
+    assert signed_vnd(-9500) == "−9.500 ₫" and signed_vnd(9500) == "9.500 ₫" and signed_vnd(0) == "0 ₫"
+    assert paid_vnd(-100000) == "100.000 ₫"
 
 
 def test_the_statement_downloads_as_csv(history, farm, client):
