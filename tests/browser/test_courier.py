@@ -2,8 +2,9 @@
 
 Two households of the inner city have packed their parts of a cash-on-delivery order; the
 scheduler's `runs_build` puts them on today's run of their zone, given to its only courier. The
-courier opens today's runs, opens the run, taps "picked up" at the first household and, at the
-buyer's door, "delivered" with the cash collected; the test then reads the database: the
+courier opens today's runs, opens the run (each parcel named by its order number and household),
+taps "picked up" at the first household and, at the buyer's door, "delivered" with the cash
+collected (the step buttons in the order the work goes); the test then reads the database: the
 shipment delivered with its cash, the household's part delivered, the cash held by the courier.
 """
 
@@ -109,8 +110,13 @@ def test_courier_picks_up_and_delivers_with_cash(journey, site, run, language):
     expect(page).to_have_url(re.compile(rf"/courier/runs/{today_run.pk}/$"))
     trip.step("run")
 
-    # At the first household: one tap.
+    # Each parcel is read by its order number and household, never by the booking's key.
     pickup = page.locator(f"#p{shipment.pk}")
+    expect(pickup).to_contain_text(run["order"].number)
+    expect(page.locator(f"#s{shipment.pk}")).to_contain_text(f"{run['order'].number} · {first.farm.name}")
+    expect(page.locator("main")).not_to_contain_text("farm-order-")
+
+    # At the first household: one tap.
     trip.click(pickup.get_by_role("button", name=tr(language, ShipmentStatus.PICKED_UP.label), exact=True))
     expect(pickup).to_contain_text(tr(language, ShipmentStatus.PICKED_UP.label))
     trip.step("picked-up")
@@ -118,6 +124,9 @@ def test_courier_picks_up_and_delivers_with_cash(journey, site, run, language):
     # At the buyer's door: the cash collected (prefilled with what is owed), then "delivered".
     dropoff = page.locator(f"#s{shipment.pk}")
     expect(dropoff).to_contain_text(format_vnd(cash))
+    # The buttons in the order the work goes, what went wrong last.
+    steps = (ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED, ShipmentStatus.FAILED_ATTEMPT)
+    assert dropoff.get_by_role("button").all_inner_texts() == [tr(language, step.label) for step in steps]
     amount = dropoff.get_by_label(tr(language, "Cash collected (đồng)"))
     expect(amount).to_have_value(str(cash))
     amount.fill(str(cash))
