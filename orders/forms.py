@@ -40,7 +40,12 @@ class CheckoutForm(FormErrorsMixin, forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500)
+    reason = forms.CharField(
+        label=_("Why are you cancelling? (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class RejectForm(FormErrorsMixin, forms.Form):

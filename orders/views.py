@@ -24,10 +24,11 @@ from marketplace.throttling import rate_limit_wait, throttled_page, too_many_att
 
 from . import services
 from .forms import CancelForm, CheckoutForm, RejectForm
-from .models import Order
+from .models import FarmOrderStatus, Order, OrderStatus, PaymentMethod
 from .payments import provider_for
 from .selectors import farm_orders_of_household, order_of_buyer, orders_of_buyer
 from .services.fulfilment import BUYER_CANCELLABLE, farm_order_deadline
+from .templatetags.order_tags import order_status
 from .views_problems import problem_context
 
 PAGE_SIZE = 20
@@ -122,6 +123,50 @@ def checkout(request):
     return render(request, "orders/checkout.html", context, status=status)
 
 
+def _timeline(order, parts) -> list[SimpleNamespace]:
+    """Return the order's timeline, oldest first: `at`, `farm` (None for the order), `label`, `note`.
+
+    Every order is written `pending_payment` first and confirmed by its payment's start. Cash on
+    delivery is confirmed in that same checkout, so it never waited for a payment: its first row
+    reads "Order placed", not "Awaiting payment". A card or transfer order keeps its waiting step.
+    """
+    farms = {fo.pk: fo.farm for fo in parts}
+    confirmed_at_once = order.payment_method == PaymentMethod.COD
+    entries = []
+    for change in order.status_changes.all():
+        farm = farms.get(change.farm_order_id)
+        label, note = order_status(change.to_status, farm), change.note
+        if confirmed_at_once and farm is None and not change.from_status:
+            label, note = _("Order placed"), ""
+        entries.append(SimpleNamespace(at=change.at, farm=farm, label=label, note=note))
+    # "On the way" moves no status, yet the buyer wants to see it (issue #7): the carrier's steps.
+    entries += [
+        SimpleNamespace(at=event.at, farm=fo.farm, label=str(event.get_type_display()), note="")
+        for fo in parts
+        if fo.shipment is not None
+        for event in fo.shipment.events.all()
+        if event.type == "in_transit"
+    ]
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+def _cancel_choice(parts) -> SimpleNamespace | None:
+    """Return what the buyer can still cancel (`parts`, `kept`, `whole`, `label`), or None."""
+    cancellable = [fo for fo in parts if fo.status in BUYER_CANCELLABLE]
+    if not cancellable:
+        return None
+    ended = (FarmOrderStatus.CANCELLED, FarmOrderStatus.REJECTED)
+    kept = [fo for fo in parts if fo.status not in BUYER_CANCELLABLE and fo.status not in ended]
+    return SimpleNamespace(
+        parts=cancellable,
+        kept=kept,
+        whole=not kept,
+        subtotal=sum(fo.subtotal for fo in cancellable),
+        label=_("Cancel the order") if not kept else _("Cancel the parts not yet accepted"),
+    )
+
+
 @login_required
 def order_list(request):
     page = Paginator(orders_of_buyer(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -145,17 +190,6 @@ def order_detail(request, number: str):
             request, _("The payment was not completed. You can pay again while the order is held.")
         )
     parts = list(order.farm_orders.all())
-    farms = {fo.pk: fo.farm for fo in parts}
-    timeline = [(change, farms.get(change.farm_order_id)) for change in order.status_changes.all()]
-    # "On the way" moves no status, yet the buyer wants to see it (issue #7): the carrier's steps.
-    timeline += [
-        (SimpleNamespace(at=event.at, to_status=str(event.get_type_display()), note=""), fo.farm)
-        for fo in parts
-        if fo.shipment is not None
-        for event in fo.shipment.events.all()
-        if event.type == "in_transit"
-    ]
-    timeline.sort(key=lambda entry: entry[0].at)
     payment = next(iter(order.payments.all()), None)
     qr = None
     if payment is not None and payment.method == "vietqr" and payment.status == "pending":
@@ -166,13 +200,12 @@ def order_detail(request, number: str):
     context = {
         "order": order,
         "parts": parts,
-        "timeline": timeline,
+        "timeline": _timeline(order, parts),
         "payment": payment,
         "instructions": provider_for(payment.method).instructions(payment=payment) if payment else "",
         "qr": qr,
         "held_until": order.created_at + timedelta(minutes=settings.PAYMENT_HOLD_MINUTES),
-        "can_cancel": any(fo.status in BUYER_CANCELLABLE for fo in parts),
-        "cancel_form": CancelForm(),
+        "cancel": _cancel_choice(parts),
     }
     problem_context(request, order, parts)  # a report form on each line still in its window (#7)
     return render(request, "orders/order_detail.html", context)
@@ -198,21 +231,47 @@ def order_pay(request, number: str):
 
 
 @login_required
-@require_POST
 def order_cancel(request, number: str):
-    order = orders_of_buyer(user=request.user).filter(number=number).first()
+    """Cancel the parts no household has accepted yet, after the buyer confirms.
+
+    GET shows what would be cancelled and what goes ahead, with a reason box; only the POST
+    from that page cancels. The form names the parts it showed, so a part a household accepted
+    in between is not cancelled behind the buyer's back (409 message, the order page again).
+    """
+    order = order_of_buyer(user=request.user, number=number)
     if order is None:
         raise Http404
-    form = CancelForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    ids = [int(pk) for pk in request.POST.getlist("farm_order") if pk.isascii() and pk.isdigit()] or None
-    try:
-        services.order_cancel(order=order, by=request.user, reason=reason, farm_order_ids=ids)
-    except (Conflict, ValidationError) as exc:
-        messages.error(request, str(exc.message) if isinstance(exc, Conflict) else " ".join(exc.messages))
-    else:
-        messages.success(request, _("Cancelled. Nothing is owed for the cancelled items."))
-    return redirect("orders:detail", number=order.number)
+    parts = list(order.farm_orders.all())
+    choice = _cancel_choice(parts)
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return _cancel_page(request, order, choice, form, status=400)
+        ids = [int(pk) for pk in request.POST.getlist("farm_order") if pk.isascii() and pk.isdigit()] or None
+        try:
+            services.order_cancel(
+                order=order, by=request.user, reason=form.cleaned_data["reason"], farm_order_ids=ids
+            )
+        except (Conflict, ValidationError) as exc:
+            messages.error(request, str(exc.message) if isinstance(exc, Conflict) else " ".join(exc.messages))
+        else:
+            messages.success(request, _("Cancelled. Nothing is owed for the cancelled items."))
+        return redirect("orders:detail", number=order.number)
+    if choice is None:
+        if order.status == OrderStatus.CANCELLED:
+            why = _("This order is already cancelled.")
+        else:
+            why = _("A household has already accepted this order, so it can no longer be cancelled here.")
+        messages.info(request, why)
+        return redirect("orders:detail", number=order.number)
+    return _cancel_page(request, order, choice, form)
+
+
+def _cancel_page(request, order, choice, form, *, status=200):
+    if choice is None:  # nothing left to cancel while the form was being filled in
+        return redirect("orders:detail", number=order.number)
+    context = {"order": order, "cancel": choice, "form": form}
+    return render(request, "orders/order_cancel.html", context, status=status)
 
 
 @farmer_only

@@ -12,12 +12,16 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from farms.models import ImageStatus
 from farms.search import catalogue_params, product_catalogue
 from marketplace.errors import Conflict
+from orders.models import PaymentMethod
+from orders.payments import available_methods
 from orders.services import cart_add, cart_line_remove, cart_line_set_quantity, cart_show, quantity_text
 from orders.sessions import session_cart
 
@@ -77,9 +81,34 @@ def _catalogue(request, *, categories=None, **fixed) -> tuple[dict, int]:
     return context, 200
 
 
+#: How a sentence names each payment method ("Pay by cash on delivery, card or ...").
+PAY_BY = {
+    PaymentMethod.COD: gettext_lazy("cash on delivery"),
+    PaymentMethod.STRIPE: gettext_lazy("card"),
+    PaymentMethod.VIETQR: gettext_lazy("bank transfer (VietQR)"),
+}
+
+
+def payment_methods_text() -> str:
+    """Return "Pay by cash on delivery or bank transfer (VietQR)." for the methods checkout offers now.
+
+    The methods come from `orders.payments.available_methods`, the function checkout offers
+    them from, so the home page never promises a method checkout hides (a card without keys).
+    """
+    names = [
+        str(PAY_BY.get(method) or (PaymentMethod(method).label if method in PaymentMethod.values else method))
+        for method in available_methods()
+    ]
+    return _("Pay by %(methods)s.") % {"methods": get_text_list(names, _("or"))} if names else ""
+
+
 def home(request):
     """Show what is in season, the categories, the newest listings and certified households."""
-    context = {"lists": home_lists(), "categories": category_index().top}
+    context = {
+        "lists": home_lists(),
+        "categories": category_index().top,
+        "pay_by": payment_methods_text(),
+    }
     return render(request, "storefront/home.html", context)
 
 

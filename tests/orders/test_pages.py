@@ -128,6 +128,18 @@ def timeline(page) -> list[str]:
     return [html.unescape(re.sub(r"<[^>]+>", "", entry)).split(" — ", 1)[1].strip() for entry in entries]
 
 
+def cancel_form(page, **fields) -> dict:
+    """Return what the cancel step's form posts (the parts it shows, the reason), filled in."""
+    form = re.search(
+        r'<form method="post" action="/don-hang/[^"]+/huy/".*?</form>', page.content.decode(), re.S
+    )
+    assert form, "no cancel form"
+    data = {"farm_order": re.findall(r'<input type="hidden" name="farm_order" value="(\d+)">', form.group(0))}
+    data["reason"] = ""
+    data.update(fields)
+    return data
+
+
 def order_numbers(page) -> list[str]:
     return re.findall(r'<a href="/don-hang/([^/"]+)/"><strong>', page.content.decode())
 
@@ -208,27 +220,28 @@ def test_the_whole_way_through_the_pages(browser, buyer, farm):
     assert "Sầu riêng Ri6: 4 kg × 50.000 ₫ = 200.000 ₫" in plain(detail)
     assert "Giao buổi sáng" in text
     assert facts(detail) == {vi("Goods"): "200.000 ₫", vi("Delivery"): "20.000 ₫", vi("Total"): "220.000 ₫"}
-    assert timeline(detail) == [
-        f"{vi('Awaiting payment')} ({vi('Order placed.')})",
-        vi("Confirmed"),
-        f"{farm.name}: {vi('New')}",
-    ]
+    # Cash on delivery is confirmed at once: it never waited for a payment.
+    assert timeline(detail) == [vi("Order placed"), vi("Confirmed"), f"{farm.name}: {vi('New')}"]
     cash = vi("Pay the courier %(amount)s in cash when your order arrives.", amount="220.000 ₫")
     assert cash in text
-    assert f'action="/don-hang/{order.number}/huy/"' in text
+    # The order page leads to the cancel step; it holds no form that cancels in one tap.
+    assert f'href="/don-hang/{order.number}/huy/"' in text
+    assert f'action="/don-hang/{order.number}/huy/"' not in text
 
     listed = browser.get(ORDERS)
     assert order_numbers(listed) == [order.number]
     assert "220.000 ₫" in text_of(listed)
 
-    cancelled = browser.post(f"/don-hang/{order.number}/huy/", {"reason": "Đổi ý"}, follow=True)
+    step = browser.get(f"/don-hang/{order.number}/huy/")
+    assert step.status_code == 200
+    cancelled = browser.post(f"/don-hang/{order.number}/huy/", cancel_form(step, reason="Đổi ý"), follow=True)
     assert cancelled.redirect_chain == [(f"/don-hang/{order.number}/", 302)]
     assert messages_of(cancelled) == [vi("Cancelled. Nothing is owed for the cancelled items.")]
     assert timeline(cancelled)[-2:] == [
         f"{farm.name}: {vi('Cancelled')} (Đổi ý)",
         f"{vi('Cancelled')} ({vi(ROLL_UP)})",
     ]
-    assert f'action="/don-hang/{order.number}/huy/"' not in text_of(cancelled)
+    assert f'href="/don-hang/{order.number}/huy/"' not in text_of(cancelled)
     assert cash not in text_of(cancelled)
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
@@ -615,10 +628,13 @@ def test_cancelling_twice_gives_the_stock_back_once(browser, buyer, farm):
     assert stock_of(durian) == Decimal("10")
 
 
-def test_cancelling_is_a_post(browser, buyer, farm):
+def test_opening_the_cancel_step_cancels_nothing(browser, buyer, farm):
     order = place(buyer, [(listing(farm), "1")])
-    assert browser.get(f"/don-hang/{order.number}/huy/").status_code == 405
+    for _ in range(2):
+        assert browser.get(f"/don-hang/{order.number}/huy/").status_code == 200
+    assert browser.head(f"/don-hang/{order.number}/huy/").status_code == 200
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CONFIRMED
+    assert order.farm_orders.get().status == FarmOrderStatus.NEW
 
 
 def test_detail_shows_each_household_part(browser, buyer, farm, other_farm):
@@ -649,13 +665,14 @@ def test_cancelling_leaves_an_accepted_part_alone(browser, buyer, farm, other_fa
     assert farmer_browser(farm).post(f"/farmer/orders/{accepted.pk}/accept/").status_code == 302
 
     page = browser.get(f"/don-hang/{order.number}/")
-    assert f'action="/don-hang/{order.number}/huy/"' in page.content.decode()  # the other part is still new
+    assert f'href="/don-hang/{order.number}/huy/"' in page.content.decode()  # the other part is still new
+    assert vi("Cancel the parts not yet accepted") in text_of(page)
     done = browser.post(f"/don-hang/{order.number}/huy/", follow=True)
     assert messages_of(done) == [vi("Cancelled. Nothing is owed for the cancelled items.")]
     statuses = dict(order.farm_orders.values_list("farm_id", "status"))
     assert statuses == {farm.pk: FarmOrderStatus.ACCEPTED, other_farm.pk: FarmOrderStatus.CANCELLED}
     assert (stock_of(durian), stock_of(pomelo)) == (Decimal("8"), Decimal("10"))
-    assert f'action="/don-hang/{order.number}/huy/"' not in done.content.decode()
+    assert f'href="/don-hang/{order.number}/huy/"' not in done.content.decode()
 
     again = browser.post(f"/don-hang/{order.number}/huy/", follow=True)
     assert messages_of(again) == [
@@ -816,7 +833,7 @@ def test_the_order_pages_render_in_english(client, buyer, farm):
     placed = client.post(CHECKOUT, order_form(page), follow=True)
     order = the_order(buyer)
     assert messages_of(placed) == [f"Thank you! Order {order.number} is placed."]
-    assert timeline(placed) == ["Awaiting payment (Order placed.)", "Confirmed", f"{farm.name}: New"]
+    assert timeline(placed) == ["Order placed", "Confirmed", f"{farm.name}: New"]
     assert facts(placed) == {"Goods": "100.000 ₫", "Delivery": "20.000 ₫", "Total": "120.000 ₫"}
 
     listed = client.get(ORDERS)

@@ -391,7 +391,8 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "orders:cancel": [
         case(
-            get=page(405),
+            # GET is the confirmation step (what would be cancelled, and the form); POST cancels.
+            get=signed_in_own(page_route=True),
             write=signed_in_own(SKIP, page_route=True),
             kwargs={"number": Ref("buyer_alice", "number_new")},
         )
