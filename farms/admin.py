@@ -2,6 +2,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.admin import PlainDisplayAdminMixin
 from marketplace.errors import Conflict
 
 from . import services
@@ -62,7 +63,8 @@ class ProductImageInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(PlainDisplayAdminMixin, admin.ModelAdmin):
+    money_fields = ("price",)
     list_display = ["name", "farm", "category", "unit", "price", "stock", "status"]
     list_filter = ["status", "unit", "category"]
     list_select_related = ["farm", "category"]

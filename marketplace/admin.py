@@ -1,4 +1,7 @@
 """Admin pieces every app uses."""
+from django.contrib import admin
+
+from marketplace.money import format_vnd
 
 
 class ReadOnlyAdminMixin:
@@ -12,3 +15,49 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PlainDisplayAdminMixin:
+    """Show money as `186.000 ₫` and status codes by their label, in lists and read-only fields.
+
+    `money_fields` name the đồng amounts and `label_fields` map a code field to the choices
+    whose labels it shows (a status history keeps bare codes: "pending_payment"). Each named
+    field is swapped, where it is shown read-only, for a display of the same title that sorts
+    by the field. Works on model admins and inlines alike.
+    """
+
+    money_fields: tuple[str, ...] = ()
+    label_fields: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        shown = {}
+        for name in self.money_fields:
+            shown[name] = self._display(name, lambda value: format_vnd(value))
+        for name, choices in self.label_fields.items():
+            labels = dict(getattr(choices, "choices", choices))
+            shown[name] = self._display(name, lambda value, labels=labels: labels.get(value, value))
+        if not shown:
+            return
+        readonly = set(self.readonly_fields or ())
+        if getattr(self, "list_display", None):  # model admins; inlines have none
+            editable = set(getattr(self, "list_editable", ()) or ())
+            self.list_display = [
+                shown[n] if isinstance(n, str) and n in shown and n not in editable else n
+                for n in self.list_display
+            ]
+        if self.fields:
+            self.fields = [shown[n] if n in shown and n in readonly else n for n in self.fields]
+        self.readonly_fields = [shown.get(n, n) for n in self.readonly_fields or ()]
+
+    def _display(self, name: str, show) -> str:
+        field = self.model._meta.get_field(name)
+        attribute = f"{name}_shown"
+
+        @admin.display(description=field.verbose_name, ordering=name)
+        def display(obj):
+            value = getattr(obj, name)
+            return self.get_empty_value_display() if value is None else show(value)
+
+        setattr(self, attribute, display)
+        return attribute

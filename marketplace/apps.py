@@ -19,3 +19,9 @@ class MarketplaceConfig(AppConfig):
         from .checks import check_production_backends
 
         checks.register(check_production_backends, checks.Tags.security, deploy=True)
+
+        # django-axes names its admin section "Axes", untranslatable: staff read what it holds.
+        from django.apps import apps
+        from django.utils.translation import gettext_lazy as _
+
+        apps.get_app_config("axes").verbose_name = _("Login lockouts")

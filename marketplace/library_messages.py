@@ -23,6 +23,17 @@ PASSWORD_LENGTH_RULE = ngettext_lazy(
 )
 
 MESSAGES = (
+    # The admin's menu: django-axes and DRF's tokens name their models only in English.
+    gettext_noop("Auth Token"),
+    gettext_noop("Token"),
+    gettext_noop("Tokens"),
+    gettext_noop("Axes"),
+    gettext_noop("access attempt"),
+    gettext_noop("access attempts"),
+    gettext_noop("access failure"),
+    gettext_noop("access failures"),
+    gettext_noop("access log"),
+    gettext_noop("access logs"),
     gettext_noop("Your password can’t be too similar to your other personal information."),
     gettext_noop("Your password can’t be a commonly used password."),
     gettext_noop("Your password can’t be entirely numeric."),

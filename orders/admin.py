@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from farms.forms import FormErrorsMixin, WholeNumberField
 from farms.models import Farm
 from marketplace.accounts.models import Role
-from marketplace.admin import ReadOnlyAdminMixin
+from marketplace.admin import PlainDisplayAdminMixin, ReadOnlyAdminMixin
 from marketplace.errors import Conflict
 from marketplace.money import format_vnd
 
@@ -30,9 +30,11 @@ from .models import (
     CartLine,
     CodStanding,
     FarmOrder,
+    FarmOrderStatus,
     LedgerEntry,
     Order,
     OrderLine,
+    OrderStatus,
     Payment,
     Refund,
     StatusChange,
@@ -42,8 +44,12 @@ from .payments import PaymentError
 from .services import cod_restore, payment_transfer_received, refund_mark_sent, refund_retry
 from .services.ledger import payout_record
 
+#: The codes a status history holds, orders' and farm orders' alike, with their labels.
+STATUS_LABELS = [*FarmOrderStatus.choices, *OrderStatus.choices]
 
-class CartLineInline(admin.TabularInline):
+
+class CartLineInline(PlainDisplayAdminMixin, admin.TabularInline):
+    money_fields = ("seen_price",)
     model = CartLine
     extra = 0
     fields = ["product", "quantity", "seen_price", "created_at", "updated_at"]
@@ -63,7 +69,8 @@ class CartAdmin(admin.ModelAdmin):
     inlines = [CartLineInline]
 
 
-class FarmOrderInline(ReadOnlyAdminMixin, admin.TabularInline):
+class FarmOrderInline(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.TabularInline):
+    money_fields = ("subtotal",)
     model = FarmOrder
     extra = 0
     fields = ["farm", "status", "subtotal", "created_at", "updated_at"]
@@ -71,14 +78,17 @@ class FarmOrderInline(ReadOnlyAdminMixin, admin.TabularInline):
     show_change_link = True
 
 
-class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
+class StatusChangeInline(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.TabularInline):
+    # Bare codes in the table ("pending_payment"): shown by their labels.
+    label_fields = {"from_status": STATUS_LABELS, "to_status": STATUS_LABELS}
     model = StatusChange
     extra = 0
     fields = ["at", "farm_order", "from_status", "to_status", "by", "note"]
     readonly_fields = fields
 
 
-class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderLineInline(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.TabularInline):
+    money_fields = ("unit_price", "line_total")
     model = OrderLine
     extra = 0
     fields = ["product", "product_name", "unit", "unit_price", "quantity", "line_total", "stock_returned_at"]
@@ -86,7 +96,8 @@ class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OrderAdmin(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    money_fields = ("total",)
     list_display = ["number", "buyer", "status", "payment_status", "payment_method", "total", "created_at"]
     list_filter = ["status", "payment_status", "payment_method"]
     list_select_related = ["buyer"]
@@ -96,7 +107,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(FarmOrder)
-class FarmOrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class FarmOrderAdmin(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    money_fields = ("subtotal",)
     list_display = ["id", "order", "farm", "status", "subtotal", "created_at"]
     list_filter = ["status"]
     list_select_related = ["order", "farm"]
@@ -104,7 +116,8 @@ class FarmOrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [OrderLineInline]
 
 
-class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
+class RefundInline(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.TabularInline):
+    money_fields = ("amount",)
     model = Refund
     extra = 0
     fields = ["key", "amount", "status", "external", "reason", "reference", "error", "created_at", "sent_at"]
@@ -112,7 +125,8 @@ class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    money_fields = ("amount", "paid_amount", "refunded_amount")
     """Payments are read-only; a bank transfer seen on the account is confirmed with the action."""
 
     actions = ["transfer_received"]
@@ -196,7 +210,8 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefundAdmin(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    money_fields = ("amount",)
     """Refunds: those paid back by hand (cash, bank transfers) are recorded here once sent."""
 
     list_display = ["created_at", "key", "payment", "amount", "status", "external", "reference", "sent_at"]
@@ -267,7 +282,8 @@ class PayoutForm(FormErrorsMixin, forms.Form):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    money_fields = ("gross", "commission", "tax", "net")
     """Households' ledgers, read-only; "Record a payout" books a bank transfer to a household."""
 
     list_display = [

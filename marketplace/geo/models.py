@@ -74,6 +74,8 @@ class WardAlias(models.Model):
 
     class Meta:
         ordering = ["kind", "name"]
+        verbose_name = _("former name of a ward")
+        verbose_name_plural = _("former names of wards")
         constraints = [
             models.UniqueConstraint(fields=["kind", "former_code"], name="geo_alias_unique_code"),
         ]

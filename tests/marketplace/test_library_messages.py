@@ -12,7 +12,9 @@ from django.contrib.auth import password_validation
 from django.utils import translation
 from rest_framework import exceptions, fields, pagination, relations, serializers
 
-from marketplace.accounts.models import User
+from marketplace.accounts.models import Role, User
+from marketplace.money import format_vnd
+from orders.models import FarmOrderStatus, OrderStatus
 
 
 def _error_messages(cls) -> dict:
@@ -97,3 +99,39 @@ def test_drf_errors_and_pagination_speak_vietnamese(api):
     assert missing.json()["detail"] == "Chưa gửi thông tin xác thực."
     english = api.get("/api/v1/me/", HTTP_ACCEPT_LANGUAGE="en")
     assert english.json()["detail"] == "Authentication credentials were not provided."
+
+
+def test_every_model_in_the_admin_is_named_in_vietnamese():
+    """The admin's menu for Vietnamese staff: no "Access attempts", "Tokens" or "Ward aliass"."""
+    from django.contrib import admin
+
+    english_names = []
+    for model in admin.site._registry:
+        options = model._meta
+        names = [options.verbose_name, options.verbose_name_plural, options.app_config.verbose_name]
+        for name in names:
+            with translation.override("en"):
+                english = str(name)
+            with translation.override("vi"):
+                vietnamese = str(name)
+            if english == vietnamese:
+                english_names.append(f"{options.label}: {english}")
+    assert not english_names, "\n".join(english_names)
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_money_in_dong_and_statuses_by_their_labels(client, make_user):
+    from tests.orders.factories import listings, place
+
+    staff = make_user(Role.STAFF)
+    staff.is_superuser = True
+    staff.save(update_fields=["is_superuser"])
+    order = place(make_user(Role.BUYER), [(listings(make_user)[0], 2)])
+    client.force_login(staff)
+    listing = client.get("/admin/orders/order/").content.decode()
+    assert format_vnd(order.total) in listing
+    assert f">{order.total}<" not in listing
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "pending_payment" not in page and "→" not in page or "Chờ" in page
+    for change in order.status_changes.all():
+        assert f">{change.to_status}<" not in page
