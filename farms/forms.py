@@ -120,7 +120,7 @@ class FarmForm(FormErrorsMixin, forms.Form):
     # A text box with suggestions, found by a current or former name ("Phong Điền", "Ô Môn").
     ward = WardField(
         label=_("Ward or commune"),
-        help_text=_("Its name today, or the former one: Nhơn Nghĩa, Thị trấn Phong Điền, Ô Môn…"),
+        help_text=_("Its name today or a former one, e.g. Phong Điền or Ô Môn."),
     )
     address = text(_("Address (street or hamlet)"), autocomplete="street-address")
     area_m2 = WholeNumberField(label=_("Farm area (m²)"))
