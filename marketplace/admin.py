@@ -1,5 +1,6 @@
 """Admin pieces every app uses."""
 from django.contrib import admin
+from django.utils.translation import gettext
 
 from marketplace.money import format_vnd
 
@@ -28,6 +29,8 @@ class PlainDisplayAdminMixin:
 
     money_fields: tuple[str, ...] = ()
     label_fields: dict = {}
+    # Text the code writes in English msgids (a status change's "Order placed."), shown translated.
+    translated_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,6 +40,9 @@ class PlainDisplayAdminMixin:
         for name, choices in self.label_fields.items():
             labels = dict(getattr(choices, "choices", choices))
             shown[name] = self._display(name, lambda value, labels=labels: labels.get(value, value))
+        for name in self.translated_fields:
+            shown[name] = self._display(name, lambda value: gettext(value) if value else "")
+        self._shown = shown
         if not shown:
             return
         readonly = set(self.readonly_fields or ())
@@ -49,6 +55,22 @@ class PlainDisplayAdminMixin:
         if self.fields:
             self.fields = [shown[n] if n in shown and n in readonly else n for n in self.fields]
         self.readonly_fields = [shown.get(n, n) for n in self.readonly_fields or ()]
+
+    def _view_only(self, request, obj) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
+    def get_fields(self, request, obj=None):
+        # A view-only change page lists the model's fields itself: show those the same way.
+        fields = super().get_fields(request, obj)
+        if self._view_only(request, obj):
+            fields = list(dict.fromkeys(self._shown.get(name, name) for name in fields))
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if self._view_only(request, obj):
+            readonly += [name for name in self._shown.values() if name not in readonly]
+        return readonly
 
     def _display(self, name: str, show) -> str:
         field = self.model._meta.get_field(name)

@@ -81,6 +81,7 @@ class FarmOrderInline(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.TabularI
 class StatusChangeInline(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.TabularInline):
     # Bare codes in the table ("pending_payment"): shown by their labels.
     label_fields = {"from_status": STATUS_LABELS, "to_status": STATUS_LABELS}
+    translated_fields = ("note",)
     model = StatusChange
     extra = 0
     fields = ["at", "farm_order", "from_status", "to_status", "by", "note"]
@@ -126,8 +127,9 @@ class RefundInline(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.TabularInli
 
 @admin.register(Payment)
 class PaymentAdmin(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    money_fields = ("amount", "paid_amount", "refunded_amount")
     """Payments are read-only; a bank transfer seen on the account is confirmed with the action."""
+
+    money_fields = ("amount", "paid_amount", "refunded_amount")
 
     actions = ["transfer_received"]
 
@@ -211,8 +213,9 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    money_fields = ("amount",)
     """Refunds: those paid back by hand (cash, bank transfers) are recorded here once sent."""
+
+    money_fields = ("amount",)
 
     list_display = ["created_at", "key", "payment", "amount", "status", "external", "reference", "sent_at"]
     list_filter = ["status", "external", "payment__method"]
@@ -283,8 +286,9 @@ class PayoutForm(FormErrorsMixin, forms.Form):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(PlainDisplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    money_fields = ("gross", "commission", "tax", "net")
     """Households' ledgers, read-only; "Record a payout" books a bank transfer to a household."""
+
+    money_fields = ("gross", "commission", "tax", "net")
 
     list_display = [
         "at",

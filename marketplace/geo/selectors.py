@@ -65,16 +65,19 @@ def wards_for_place(*, text: str) -> list[Ward]:
     bare name ("Phong Điền") is every ward it may mean: the ward of that name first, then those
     a former unit of that name became, then those a former district of that name fed.
     """
-    folded = _KIND_SUFFIX.sub("", fold(text))
+    whole = fold(text)
+    folded = _KIND_SUFFIX.sub("", whole)
     if not folded:
         return []
     wards = list(ward_list())
     if _WARD_CODE.fullmatch(folded):
         return [ward for ward in wards if ward.code == folded]
+    # The whole text first: the English name the picker itself shows ("Bình Thuỷ (Ward)") keeps
+    # its kind, which tells apart a ward and a commune of one name.
     exact = [
         ward
         for ward in wards
-        if folded in {fold(ward.full_name), fold(ward.full_name_en), fold(ward.english_full_name)}
+        if {whole, folded} & {fold(ward.full_name), fold(ward.full_name_en), fold(ward.english_full_name)}
     ]
     if exact:
         return exact

@@ -120,3 +120,20 @@ def test_a_district_name_means_every_ward_it_fed_and_a_unit_name_only_its_own():
     }
     assert [w.full_name for w in wards_for_place(text="Thị trấn Phong Điền")] == ["Xã Phong Điền"]
     assert wards_for_place(text="   ") == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_every_ward_is_found_by_the_name_its_own_picker_shows(language):
+    """What the datalist offers (and an edit shows) must come back as that one ward."""
+    from django.utils import translation
+
+    wrong = []
+    for ward in Ward.objects.all():
+        with translation.override(language):
+            shown = str(ward.display_full_name)
+        found = wards_for_place(text=shown)
+        if [w.pk for w in found] != [ward.pk]:
+            wrong.append(f"{shown!r} → {[str(w) for w in found]}")
+    assert Ward.objects.count() == 103
+    assert not wrong, "\n".join(wrong)

@@ -110,7 +110,7 @@ def test_the_household_form_suggests_every_ward_by_its_name_and_former_names(mak
     assert_wards_named_right(html, language, "household form")
     assert html.count('<option value="') == Ward.objects.count()
     assert 'list="id_ward-wards"' in html and '<datalist id="id_ward-wards">' in html
-    # Former names are offered with the ward they became ("trước" in Vietnamese).
+    # Former names are offered with the ward they became ("tên cũ" in Vietnamese).
     with translation.override(language):
         formerly = translation.gettext("formerly")
     nhon_ai = "Xã Nhơn Ái" if language == "vi" else "Nhơn Ái (Commune)"

@@ -65,3 +65,10 @@ def test_the_login_page_itself_does_not_send_people_back_to_it(client):
     page = client.get("/account/signup/").content.decode()
     assert 'href="/account/login/"' in page
     assert "next=/account/" not in page
+
+
+def test_staff_see_the_admin_and_no_cart(client, make_user):
+    client.force_login(make_user(Role.STAFF))
+    bar, menu = bar_and_menu(client.get("/account/").content.decode())
+    assert 'href="/admin/"' in bar
+    assert 'href="/gio-hang/"' not in bar + menu

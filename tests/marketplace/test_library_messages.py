@@ -132,6 +132,18 @@ def test_the_admin_shows_money_in_dong_and_statuses_by_their_labels(client, make
     assert format_vnd(order.total) in listing
     assert f">{order.total}<" not in listing
     page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
-    assert "pending_payment" not in page and "→" not in page or "Chờ" in page
-    for change in order.status_changes.all():
-        assert f">{change.to_status}<" not in page
+    assert format_vnd(order.total) in page  # the view-only change page too, not only the list
+    assert f"<div class=\"readonly\">{order.total}</div>" not in page
+    paid = order.payments.get()
+    payment = client.get(f"/admin/orders/payment/{paid.pk}/change/").content.decode()
+    assert format_vnd(paid.amount) in payment
+    with translation.override("vi"):
+        assert translation.gettext("Order placed.") in page  # the note, in the reader's language
+    assert "Order placed." not in page
+    changes = list(order.status_changes.all())
+    assert changes
+    labels = dict([*FarmOrderStatus.choices, *OrderStatus.choices])
+    for change in changes:
+        assert f">{change.to_status}<" not in page  # the code itself is never the text shown
+        with translation.override("vi"):
+            assert f">{labels[change.to_status]}<" in page
