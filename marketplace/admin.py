@@ -36,7 +36,7 @@ class PlainDisplayAdminMixin:
         super().__init__(*args, **kwargs)
         shown = {}
         for name in self.money_fields:
-            shown[name] = self._display(name, lambda value: format_vnd(value))
+            shown[name] = self._display(name, format_vnd)
         for name, choices in self.label_fields.items():
             labels = dict(getattr(choices, "choices", choices))
             shown[name] = self._display(name, lambda value, labels=labels: labels.get(value, value))

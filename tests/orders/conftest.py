@@ -11,6 +11,7 @@ from farms.models import Category
 from marketplace.accounts.models import Role
 from marketplace.geo.loader import load_units
 from marketplace.geo.models import Ward, WardAlias
+from tests.farms.factories import make_farm
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +24,29 @@ def _media_in_tmp(settings, tmp_path):
 @pytest.fixture
 def buyer(make_user):
     return make_user(Role.BUYER)
+
+
+@pytest.fixture
+def official(make_user):
+    return make_user(Role.OFFICIAL)
+
+
+@pytest.fixture
+def farm(make_user, official):
+    """A verified household (modules that need another kind define their own)."""
+    return make_farm(make_user, official=official)
+
+
+@pytest.fixture
+def other_farm(make_user, official):
+    return make_farm(make_user, official=official, name="Hộ bà Năm", ward_index=1)
+
+
+@pytest.fixture
+def browser(client, buyer):
+    """The buyer, signed in on the pages."""
+    client.force_login(buyer)
+    return client
 
 
 @pytest.fixture

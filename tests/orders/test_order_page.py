@@ -14,7 +14,6 @@ from django.test import Client
 
 from marketplace.accounts.models import Role
 from orders.models import FarmOrder, FarmOrderStatus, OrderStatus, StatusChange
-from tests.farms.factories import make_farm
 from tests.farms.test_pages import assert_fits_a_phone
 from tests.storefront.helpers import listing
 
@@ -22,27 +21,6 @@ from .factories import place
 from .test_pages import cancel_form, en, messages_of, plain, text_of, timeline, vi
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def official(make_user):
-    return make_user(Role.OFFICIAL)
-
-
-@pytest.fixture
-def farm(make_user, official):
-    return make_farm(make_user, official=official)
-
-
-@pytest.fixture
-def other_farm(make_user, official):
-    return make_farm(make_user, official=official, name="Hộ bà Năm", ward_index=1)
-
-
-@pytest.fixture
-def browser(client, buyer):
-    client.force_login(buyer)
-    return client
 
 
 def english(client) -> Client:

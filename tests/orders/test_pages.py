@@ -17,7 +17,7 @@ from farms import services as farm_services
 from farms.models import Product
 from marketplace.accounts.models import Role
 from orders.models import CartLine, FarmOrder, FarmOrderStatus, Order, OrderStatus
-from tests.farms.factories import make_farm, ward
+from tests.farms.factories import ward
 from tests.storefront.helpers import listing
 
 from .factories import fill_cart, place, set_tariff
@@ -32,36 +32,9 @@ CANNOT_ORDER = "Some items cannot be ordered as they stand: %(lines)s."
 INVALID_PHONE = "Enter a Vietnamese mobile number, for example 0912 345 678 or +84 912 345 678."
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-
-
-@pytest.fixture
-def official(make_user):
-    return make_user(Role.OFFICIAL)
-
-
-@pytest.fixture
-def farm(make_user, official):
-    return make_farm(make_user, official=official)
-
-
-@pytest.fixture
-def other_farm(make_user, official):
-    return make_farm(make_user, official=official, name="Hộ bà Năm", ward_index=1)
-
-
 @pytest.fixture
 def buyer(make_user):
     return make_user(Role.BUYER, full_name="Trần Thị Lan")
-
-
-@pytest.fixture
-def browser(client, buyer):
-    client.force_login(buyer)
-    return client
 
 
 def farmer_browser(farm) -> Client:
